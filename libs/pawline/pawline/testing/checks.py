@@ -1,0 +1,32 @@
+"""Checks every service's own test suite runs against its container.
+
+Used with nameko's pytest fixtures (``container_factory``, ``rabbit_config``,
+``web_config``, ``web_session``): real RabbitMQ, a fresh vhost per test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_waiter
+
+
+def check_ping(container_factory: Any, rabbit_config: dict[str, Any], service_cls: type) -> None:
+    """The service answers ``ping`` over RPC through the broker."""
+    container = container_factory(service_cls, rabbit_config)
+    container.start()
+    with ServiceRpcProxy(service_cls.name, rabbit_config) as proxy:
+        assert proxy.ping() == {"service": service_cls.name, "status": "ok"}
+
+
+def check_health_live(
+    container_factory: Any, web_config: dict[str, Any], web_session: Any, service_cls: type
+) -> None:
+    """The service answers ``GET /health/live`` over HTTP."""
+    container = container_factory(service_cls, web_config)
+    container.start()
+    with entrypoint_waiter(container, "health_live"):
+        response = web_session.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"service": service_cls.name, "status": "ok"}

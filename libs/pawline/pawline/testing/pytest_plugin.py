@@ -1,0 +1,59 @@
+"""pytest plugin of the Pawline suites (``-p pawline.testing.pytest_plugin``).
+
+- Monkey-patches eventlet before any test module is imported, as every nameko
+  service runs patched. nameko 2.14 no longer does it for pytest.
+- ``mongo_uri``: the store ``make test`` started (``MONGO_URI``), or a real
+  MongoDB replica set named the same way.
+- ``mongo_database``: the name of a database only this test uses, dropped
+  afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+DEFAULT_MONGO_URI = "mongodb://127.0.0.1:27017"
+
+
+def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> None:
+    # eventlet warns on import that it is deprecated; nameko needs it all the same.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
+    import eventlet  # noqa: PLC0415  (must come after pytest set up capture)
+
+    eventlet.monkey_patch()
+
+
+def mongo_uri_from_env() -> str:
+    return os.environ.get("MONGO_URI") or DEFAULT_MONGO_URI
+
+
+def fresh_database_name() -> str:
+    return f"test_{uuid.uuid4().hex[:16]}"
+
+
+def drop_database(name: str) -> None:
+    import pymongo  # noqa: PLC0415  (only once eventlet has patched the stdlib)
+
+    client: Any = pymongo.MongoClient(mongo_uri_from_env(), serverSelectionTimeoutMS=5000)
+    try:
+        client.drop_database(name)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def mongo_uri() -> str:
+    return mongo_uri_from_env()
+
+
+@pytest.fixture
+def mongo_database() -> Iterator[str]:
+    name = fresh_database_name()
+    yield name
+    drop_database(name)

@@ -1,0 +1,1 @@
+"""Pawline billing service: invoices, payments, cards on file, accounts, promotions, memberships."""

@@ -1,0 +1,1 @@
+"""Pawline booking service: clients, pets, catalog, tickets, appointments, wait list."""

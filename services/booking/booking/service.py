@@ -1,0 +1,9 @@
+"""The booking nameko service: thin RPC, HTTP and event entrypoints."""
+
+from __future__ import annotations
+
+from pawline.nameko import PawlineService
+
+
+class BookingService(PawlineService):
+    name = "booking"

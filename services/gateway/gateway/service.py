@@ -1,0 +1,9 @@
+"""The gateway nameko service: thin RPC, HTTP and event entrypoints."""
+
+from __future__ import annotations
+
+from pawline.nameko import PawlineService
+
+
+class GatewayService(PawlineService):
+    name = "gateway"

@@ -1,0 +1,1 @@
+"""Pawline notify service: notifications, subscriptions, templates, contact book."""

@@ -1,0 +1,1 @@
+"""Pawline staff service: employees, schedules, time clock, permissions, service limitations."""

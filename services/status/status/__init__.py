@@ -1,0 +1,1 @@
+"""Pawline status service: components, incidents, maintenance windows, notices."""
