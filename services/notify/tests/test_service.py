@@ -1,7 +1,6 @@
 """Interface tests of the notify service: real RabbitMQ, a fresh vhost per test."""
 
 from notify.service import NotifyService
-
 from pawline.testing.checks import check_health_live, check_ping
 
 
@@ -9,5 +8,5 @@ def test_ping_answers_over_rpc(container_factory, rabbit_config):
     check_ping(container_factory, rabbit_config, NotifyService)
 
 
-def test_health_live_answers_over_http(container_factory, web_config, web_session):
-    check_health_live(container_factory, web_config, web_session, NotifyService)
+def test_health_live_answers_over_http(container_factory, rabbit_config, web_config, http_session):
+    check_health_live(container_factory, rabbit_config, web_config, http_session, NotifyService)

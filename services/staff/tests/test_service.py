@@ -1,13 +1,12 @@
 """Interface tests of the staff service: real RabbitMQ, a fresh vhost per test."""
 
-from staff.service import StaffService
-
 from pawline.testing.checks import check_health_live, check_ping
+from staff.service import StaffService
 
 
 def test_ping_answers_over_rpc(container_factory, rabbit_config):
     check_ping(container_factory, rabbit_config, StaffService)
 
 
-def test_health_live_answers_over_http(container_factory, web_config, web_session):
-    check_health_live(container_factory, web_config, web_session, StaffService)
+def test_health_live_answers_over_http(container_factory, rabbit_config, web_config, http_session):
+    check_health_live(container_factory, rabbit_config, web_config, http_session, StaffService)

@@ -43,11 +43,12 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import random
 import threading
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pymongo
 from eventsourcing.persistence import (
@@ -137,9 +138,7 @@ class MongoDatastore:
         except (InvalidURI, ConfigurationError) as e:
             msg = f"MONGO_URI is not a usable MongoDB connection string: {e}"
             raise ValueError(msg) from e
-        self.db = self.client.get_database(
-            database, write_concern=WriteConcern("majority")
-        )
+        self.db = self.client.get_database(database, write_concern=WriteConcern("majority"))
         self._address = uri.rsplit("@", maxsplit=1)[-1]  # never show credentials
 
     @contextmanager
@@ -380,8 +379,7 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
                 self._read_max()
             first = self._known_max + 1
             docs = [
-                {"notification_id": first + i, **_event_doc(s)}
-                for i, s in enumerate(stored_events)
+                {"notification_id": first + i, **_event_doc(s)} for i, s in enumerate(stored_events)
             ]
             try:
                 if tracking is None and len(docs) == 1:
@@ -389,9 +387,7 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
                 elif tracking is not None and not docs:
                     self._record_tracking(tracking, session=None)
                 else:
-                    self.datastore.transaction(
-                        lambda session, docs=docs: self._insert_docs(docs, tracking, session)
-                    )
+                    self.datastore.transaction(functools.partial(self._insert_docs, docs, tracking))
             except (DuplicateKeyError, BulkWriteError) as e:
                 self._known_max_is_fresh = False
                 if _is_duplicate_of(e, "notification_id"):
@@ -560,7 +556,10 @@ class MongoSubscription(Subscription[MongoApplicationRecorder]):
         raise StopIteration
 
     def _watch(self) -> None:
-        pipeline = [{"$match": {"operationType": "insert"}}, {"$project": {"_id": 1}}]
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"operationType": "insert"}},
+            {"$project": {"_id": 1}},
+        ]
         max_await_ms = int(self.POLL_INTERVAL * 1000)
         while not self._has_been_stopped:
             try:
@@ -628,9 +627,7 @@ class MongoTrackingRecorder(MongoRecorder, TrackingRecorder):
         return int(doc["notification_id"]) if doc else None
 
 
-class MongoProcessRecorder(
-    MongoTrackingRecorder, MongoApplicationRecorder, ProcessRecorder
-):
+class MongoProcessRecorder(MongoTrackingRecorder, MongoApplicationRecorder, ProcessRecorder):
     """Records new events and the upstream position they answer, atomically."""
 
     def __init__(
@@ -673,10 +670,7 @@ class MongoFactory(InfrastructureFactory[MongoTrackingRecorder]):
         except ValueError:
             timeout = -1.0
         if not timeout > 0:
-            msg = (
-                f"{self.MONGO_TIMEOUT} must be a positive number of seconds, "
-                f"got {timeout_text!r}"
-            )
+            msg = f"{self.MONGO_TIMEOUT} must be a positive number of seconds, got {timeout_text!r}"
             raise OSError(msg)
         self.datastore = MongoDatastore(
             uri=self.env.get(self.MONGO_URI) or DEFAULT_URI,
@@ -711,12 +705,13 @@ class MongoFactory(InfrastructureFactory[MongoTrackingRecorder]):
     def tracking_recorder(
         self, tracking_recorder_class: type[TMongoTrackingRecorder] | None = None
     ) -> TMongoTrackingRecorder:
-        cls = tracking_recorder_class or self._resolve(
-            self.TRACKING_RECORDER_TOPIC, self.tracking_recorder_class
+        cls = tracking_recorder_class or cast(
+            "type[TMongoTrackingRecorder]",
+            self._resolve(self.TRACKING_RECORDER_TOPIC, self.tracking_recorder_class),
         )
         recorder = cls(self.datastore, f"{self._prefix('notification')}_tracking")
         self._maybe_create(recorder)
-        return recorder  # type: ignore[return-value]
+        return recorder
 
     def process_recorder(self) -> ProcessRecorder:
         cls = self._resolve(self.PROCESS_RECORDER_TOPIC, self.process_recorder_class)
@@ -740,5 +735,6 @@ class MongoFactory(InfrastructureFactory[MongoTrackingRecorder]):
 
     def close(self) -> None:
         self.datastore.close()
+
 
 Factory = MongoFactory

@@ -1,7 +1,7 @@
 """Checks every service's own test suite runs against its container.
 
 Used with nameko's pytest fixtures (``container_factory``, ``rabbit_config``,
-``web_config``, ``web_session``): real RabbitMQ, a fresh vhost per test.
+``web_config``, ``http_session``): real RabbitMQ, a fresh vhost per test.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
 
-def check_ping(container_factory: Any, rabbit_config: dict[str, Any], service_cls: type) -> None:
+def check_ping(container_factory: Any, rabbit_config: dict[str, Any], service_cls: Any) -> None:
     """The service answers ``ping`` over RPC through the broker."""
     container = container_factory(service_cls, rabbit_config)
     container.start()
@@ -21,12 +21,16 @@ def check_ping(container_factory: Any, rabbit_config: dict[str, Any], service_cl
 
 
 def check_health_live(
-    container_factory: Any, web_config: dict[str, Any], web_session: Any, service_cls: type
+    container_factory: Any,
+    rabbit_config: dict[str, Any],
+    web_config: dict[str, Any],
+    http_session: Any,
+    service_cls: Any,
 ) -> None:
     """The service answers ``GET /health/live`` over HTTP."""
-    container = container_factory(service_cls, web_config)
+    container = container_factory(service_cls, {**rabbit_config, **web_config})
     container.start()
     with entrypoint_waiter(container, "health_live"):
-        response = web_session.get("/health/live")
+        response = http_session.get("/health/live")
     assert response.status_code == 200
     assert response.json() == {"service": service_cls.name, "status": "ok"}

@@ -6,6 +6,9 @@
   MongoDB replica set named the same way.
 - ``mongo_database``: the name of a database only this test uses, dropped
   afterwards.
+- ``http_session``: a requests session on the test container's web port.
+  nameko's own ``web_session`` imports ``werkzeug.urls.url_join``, which
+  Werkzeug 3 removed.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ DEFAULT_MONGO_URI = "mongodb://127.0.0.1:27017"
 
 def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> None:
     # eventlet warns on import that it is deprecated; nameko needs it all the same.
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet  # noqa: PLC0415  (must come after pytest set up capture)
 
     eventlet.monkey_patch()
@@ -57,3 +60,17 @@ def mongo_database() -> Iterator[str]:
     name = fresh_database_name()
     yield name
     drop_database(name)
+
+
+@pytest.fixture
+def http_session(web_config_port: int) -> Iterator[Any]:
+    import requests  # noqa: PLC0415  (only once eventlet has patched the stdlib)
+
+    base = f"http://127.0.0.1:{web_config_port}"
+
+    class Session(requests.Session):
+        def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+            return super().request(method, base + str(url), *args, **kwargs)
+
+    with Session() as session:
+        yield session

@@ -88,9 +88,7 @@ class TestMongoProcessRecorder(WithFreshDatabase, ProcessRecorderTestCase):
         return recorder
 
 
-class TestNonInterleavingNotificationIDs(
-    WithFreshDatabase, NonInterleavingNotificationIDsBaseCase
-):
+class TestNonInterleavingNotificationIDs(WithFreshDatabase, NonInterleavingNotificationIDsBaseCase):
     def create_recorder(self) -> ApplicationRecorder:
         recorder = MongoApplicationRecorder(self.datastore, "stored_events")
         recorder.create_table()

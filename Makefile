@@ -1,0 +1,53 @@
+# Pawline: `make up` runs the platform on this machine, `make test` passes the tests.
+# Both set up everything they need first (.venv, RabbitMQ, the embedded store).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SERVICES := $(sort $(wildcard services/*))
+PACKAGES := libs/pawline $(SERVICES)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv up down status logs test lint bench constraints clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP) ## create .venv and install every package, pinned by constraints.txt
+
+up: venv ## start RabbitMQ (if local), the embedded store and every service; print where
+	$(PY) devstack/devstack.py up
+
+down: ## stop what `make up` started (data in var/ stays)
+	@if [ -x $(PY) ]; then $(PY) devstack/devstack.py down; else echo "nothing to stop: no .venv, so make up never ran here"; fi
+
+status: venv ## show what runs where
+	$(PY) devstack/devstack.py status
+
+logs: ## follow the logs of everything `make up` started
+	tail -n 20 -F var/log/*.log
+
+test: venv ## run every suite against real RabbitMQ and a throwaway store (ARGS=... go to pytest)
+	$(PY) devstack/devstack.py test $(ARGS)
+
+lint: venv ## ruff on everything, mypy on the pawline kit
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: venv ## measure the event store against raw pymongo, SQLite and PostgreSQL; writes bench/results.md
+	$(PY) bench/bench_eventstore.py --output bench/results.md
+
+constraints: venv ## re-pin constraints.txt from what .venv has installed
+	@(head -n 1 constraints.txt; $(VENV)/bin/pip freeze --exclude-editable) > constraints.new
+	@mv constraints.new constraints.txt
+
+clean: down ## remove .venv and var/ (the embedded store's data too)
+	rm -rf $(VENV) var
