@@ -241,21 +241,20 @@ def spawn(name: str, command: list[str], env: dict[str, str]) -> int:
     return process.pid
 
 
-def stop_process(pid: int, name: str, grace: float = 15) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
+def stop_processes(processes: dict[str, int], grace: float = 15) -> None:
+    """SIGTERM every process group at once, then SIGKILL what is left after `grace`."""
+    for pid in processes.values():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        try:
-            finished, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:  # not our child: poll for it instead
-            finished = 0 if alive(pid) else pid
-        if finished:
-            return
+    left = dict(processes)
+    while left and time.monotonic() < deadline:
+        left = {name: pid for name, pid in left.items() if alive(pid)}
         time.sleep(0.2)
-    say(f"{name} did not stop within {grace:g} s; killing it")
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
+    for name, pid in left.items():
+        say(f"{name} did not stop within {grace:g} s; killing it")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 def alive(pid: int) -> bool:
@@ -347,12 +346,14 @@ def status() -> None:
 
 
 def down() -> None:
-    for name in [*reversed(SERVICES), "store"]:
-        pid = running_pid(name)
-        if pid:
-            say(f"stopping {name} (pid {pid})")
-            stop_process(pid, name)
-        pid_file(name).unlink(missing_ok=True)
+    """Stop the services first, then the store they write to."""
+    for group in (list(SERVICES), ["store"]):
+        running = {name: pid for name in group if (pid := running_pid(name))}
+        if running:
+            say("stopping " + ", ".join(f"{n} (pid {p})" for n, p in running.items()))
+            stop_processes(running)
+        for name in group:
+            pid_file(name).unlink(missing_ok=True)
     say("stopped")
 
 
