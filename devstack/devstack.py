@@ -36,7 +36,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-from pawline.testing.embedded_store import EmbeddedStore, EmbeddedStoreError, free_port
+from pawline.testing.embedded_store import (
+    EmbeddedStore,
+    EmbeddedStoreError,
+    embedded_uri,
+    free_port,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -266,7 +271,7 @@ def alive(pid: int) -> bool:
 
 
 def store_uri_for_up() -> str:
-    return os.environ.get("MONGO_URI") or f"mongodb://127.0.0.1:{STORE_PORT + port_offset()}"
+    return os.environ.get("MONGO_URI") or embedded_uri(STORE_PORT + port_offset())
 
 
 def up() -> None:

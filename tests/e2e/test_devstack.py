@@ -88,7 +88,7 @@ def test_up_twice_keeps_one_copy_and_down_then_up_keeps_data(platform_env):
     started = pids(platform_env)
     assert set(started) == {"store", "booking", "billing", "staff", "notify", "status", "gateway"}
 
-    store_uri = f"mongodb://127.0.0.1:{27017 + offset}"
+    store_uri = f"mongodb://127.0.0.1:{27017 + offset}/?retryWrites=false"
     client: pymongo.MongoClient = pymongo.MongoClient(store_uri, serverSelectionTimeoutMS=5000)
     client.booking.kept.insert_one({"_id": "across restarts"})
     client.close()
