@@ -10,7 +10,7 @@ SERVICES := $(sort $(wildcard services/*))
 PACKAGES := libs/pawline $(SERVICES)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down status logs test lint bench constraints clean
+.PHONY: help venv up down status logs test lint bench asyncapi constraints clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,6 +22,13 @@ $(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PAC
 	@touch $@
 
 venv: $(STAMP) ## create .venv and install every package, pinned by constraints.txt
+
+# The official AsyncAPI JSON schemas (npm @asyncapi/specs), to validate docs/asyncapi.yaml.
+ASYNCAPI_SPECS := tools/asyncapi/node_modules/.installed
+$(ASYNCAPI_SPECS): tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to check docs/asyncapi.yaml: install Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix tools/asyncapi --no-audit --no-fund --loglevel=error
+	@touch $@
 
 up: venv ## start RabbitMQ (if local), the embedded store and every service; print where
 	$(PY) devstack/devstack.py up
@@ -35,12 +42,16 @@ status: venv ## show what runs where
 logs: ## follow the logs of everything `make up` started
 	tail -n 20 -F var/log/*.log
 
-test: venv ## run every suite against real RabbitMQ and a throwaway store (ARGS=... go to pytest)
+test: venv $(ASYNCAPI_SPECS) ## run every suite against real RabbitMQ and a throwaway store (ARGS=... go to pytest)
 	$(PY) devstack/devstack.py test $(ARGS)
 
-lint: venv ## ruff on everything, mypy on the pawline kit
+lint: venv ## ruff on everything, mypy on the pawline kit, docs/asyncapi.yaml up to date
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(PY) -m pawline.contracts.asyncapi --check docs/asyncapi.yaml
+
+asyncapi: venv ## regenerate docs/asyncapi.yaml from pawline.contracts
+	$(PY) -m pawline.contracts.asyncapi --output docs/asyncapi.yaml
 
 bench: venv ## measure the event store against raw pymongo, SQLite and PostgreSQL; writes bench/results.md
 	$(PY) bench/bench_eventstore.py --output bench/results.md
