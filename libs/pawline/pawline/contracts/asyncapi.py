@@ -133,6 +133,7 @@ def _example_envelope(event_type: str, position: int) -> dict[str, Any]:
         "schema_version": schema.schema_version,
         "source": schema.source,
         "position": position,
+        "previous_position": position - 1 if position > 1 else None,
         "stream_id": sample_id(f"stream:{event_type}"),
         "stream_version": 1,
         "occurred_at": "2026-11-21T14:03:00Z",

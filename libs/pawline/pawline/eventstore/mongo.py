@@ -317,6 +317,16 @@ def _event_doc(s: StoredEvent) -> dict[str, Any]:
     }
 
 
+def _notification(d: dict[str, Any]) -> Notification:
+    return Notification(
+        id=d["notification_id"],
+        originator_id=d["originator_id"],
+        originator_version=d["originator_version"],
+        topic=d["topic"],
+        state=d["state"],
+    )
+
+
 def _count(items: Sequence[Any]) -> str:
     return f"{len(items)} event" + ("" if len(items) == 1 else "s")
 
@@ -345,7 +355,17 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        """Record events under the next notification ids (and ``tracking``).
+
+        ``metadata``, if given, is a list with one JSON-native dict per event
+        (e.g. business and correlation ids), kept beside the event and read
+        back by :meth:`select_records`.
+        """
         tracking: Tracking | None = kwargs.get("tracking")
+        metadata: Sequence[dict[str, Any]] | None = kwargs.get("metadata")
+        if metadata is not None and len(metadata) != len(stored_events):
+            msg = f"metadata has {len(metadata)} entries for {len(stored_events)} events"
+            raise ProgrammingError(msg)
         what = f"recording {_count(stored_events)}"
         if tracking is not None:
             what += f" with tracking of {tracking.application_name}"
@@ -357,7 +377,7 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
             raise OperationalError(msg)
         try:
             with self.datastore.bounded(what):
-                ids = self._insert_numbered(stored_events, tracking)
+                ids = self._insert_numbered(stored_events, tracking, metadata)
         finally:
             self._writing.release()
         if ids:
@@ -365,7 +385,10 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
         return ids
 
     def _insert_numbered(
-        self, stored_events: Sequence[StoredEvent], tracking: Tracking | None
+        self,
+        stored_events: Sequence[StoredEvent],
+        tracking: Tracking | None,
+        metadata: Sequence[dict[str, Any]] | None,
     ) -> list[int]:
         """Insert the events under the next free notification ids.
 
@@ -381,6 +404,9 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
             docs = [
                 {"notification_id": first + i, **_event_doc(s)} for i, s in enumerate(stored_events)
             ]
+            if metadata is not None:
+                for doc, meta in zip(docs, metadata, strict=True):
+                    doc["metadata"] = meta
             try:
                 if tracking is None and len(docs) == 1:
                     self.events.insert_one(docs[0])
@@ -467,25 +493,28 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
                 low = high + 1
             return found
 
+    def select_records(self, after: int, limit: int) -> list[tuple[Notification, dict[str, Any]]]:
+        """The next ``limit`` notifications after ``after``, each with the
+        metadata it was recorded with (``{}`` if none)."""
+        low = max(after + 1, 1)
+        with self.datastore.bounded(f"reading the notification log from {low}"):
+            docs = self._find_window(low, low + limit - 1, (), limit)
+            return [(_notification(d), d.get("metadata") or {}) for d in docs]
+
     def _select_window(
         self, low: int, high: int, topics: Sequence[str], limit: int
     ) -> list[Notification]:
+        return [_notification(d) for d in self._find_window(low, high, topics, limit)]
+
+    def _find_window(
+        self, low: int, high: int, topics: Sequence[str], limit: int
+    ) -> list[dict[str, Any]]:
         if high < low or limit <= 0:
             return []
         query: dict[str, Any] = {"notification_id": {"$gte": low, "$lte": high}}
         if topics:
             query["topic"] = {"$in": list(topics)}
-        cursor = self.events.find(query, {"_id": 0}, sort=[("notification_id", 1)], limit=limit)
-        return [
-            Notification(
-                id=d["notification_id"],
-                originator_id=d["originator_id"],
-                originator_version=d["originator_version"],
-                topic=d["topic"],
-                state=d["state"],
-            )
-            for d in cursor
-        ]
+        return list(self.events.find(query, {"_id": 0}, sort=[("notification_id", 1)], limit=limit))
 
     def max_notification_id(self) -> int | None:
         with self.datastore.bounded("reading the last notification id"):
@@ -511,6 +540,44 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
             listener.set()
 
 
+class LogWatcher:
+    """Sets ``wakeup`` whenever the log may have grown: at once for this
+    process's own writes, through a change stream for other processes'
+    writes. While no change stream can be had (store away, or not a replica
+    set), it sets nothing: callers also wait with a timeout, and so poll."""
+
+    def __init__(self, recorder: MongoApplicationRecorder, max_await: float = 0.25) -> None:
+        self.recorder = recorder
+        self.max_await = max_await
+        self.wakeup = threading.Event()
+        self._stopped = False
+        recorder.listen(self.wakeup)
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"operationType": "insert"}},
+            {"$project": {"_id": 1}},
+        ]
+        while not self._stopped:
+            try:
+                with self.recorder.events.watch(
+                    pipeline, max_await_time_ms=int(self.max_await * 1000)
+                ) as stream:
+                    while not self._stopped and stream.alive:
+                        if stream.try_next() is not None:
+                            self.wakeup.set()
+            except PyMongoError:
+                time.sleep(self.max_await)
+
+    def stop(self) -> None:
+        self._stopped = True
+        self.wakeup.set()
+        self.recorder.unlisten(self.wakeup)
+        self._thread.join(timeout=2 * self.max_await + 1)
+
+
 class MongoSubscription(Subscription[MongoApplicationRecorder]):
     """Follows the notification log from a position, blocking for new events.
 
@@ -531,10 +598,7 @@ class MongoSubscription(Subscription[MongoApplicationRecorder]):
     ) -> None:
         super().__init__(recorder=recorder, gt=gt, topics=topics)
         self._batch: collections.deque[Notification] = collections.deque()
-        self._wakeup = threading.Event()
-        recorder.listen(self._wakeup)
-        self._watch_thread = threading.Thread(target=self._watch, daemon=True)
-        self._watch_thread.start()
+        self._watcher = LogWatcher(recorder, self.POLL_INTERVAL)
 
     def __next__(self) -> Notification:
         while not self._has_been_stopped:
@@ -542,7 +606,7 @@ class MongoSubscription(Subscription[MongoApplicationRecorder]):
                 notification = self._batch.popleft()
                 self._last_notification_id = notification.id
                 return notification
-            self._wakeup.clear()
+            self._watcher.wakeup.clear()
             self._batch.extend(
                 self._recorder.select_notifications(
                     start=self._last_notification_id or 0,
@@ -552,38 +616,12 @@ class MongoSubscription(Subscription[MongoApplicationRecorder]):
                 )
             )
             if not self._batch:
-                self._wakeup.wait(timeout=self.POLL_INTERVAL)
+                self._watcher.wakeup.wait(timeout=self.POLL_INTERVAL)
         raise StopIteration
-
-    def _watch(self) -> None:
-        pipeline: list[dict[str, Any]] = [
-            {"$match": {"operationType": "insert"}},
-            {"$project": {"_id": 1}},
-        ]
-        max_await_ms = int(self.POLL_INTERVAL * 1000)
-        while not self._has_been_stopped:
-            try:
-                with self._recorder.events.watch(
-                    pipeline, max_await_time_ms=max_await_ms
-                ) as stream:
-                    while not self._has_been_stopped and stream.alive:
-                        if stream.try_next() is not None:
-                            self._wakeup.set()
-            except PyMongoError:
-                # No change stream (store away, or not a replica set): __next__
-                # polls every POLL_INTERVAL until one can be opened again.
-                time.sleep(self.POLL_INTERVAL)
 
     def stop(self) -> None:
         super().stop()
-        self._wakeup.set()
-        self._recorder.unlisten(self._wakeup)
-
-    def __exit__(self, *args: object, **kwargs: Any) -> None:
-        try:
-            super().__exit__(*args, **kwargs)
-        finally:
-            self._watch_thread.join(timeout=2 * self.POLL_INTERVAL + 1)
+        self._watcher.stop()
 
 
 class MongoTrackingRecorder(MongoRecorder, TrackingRecorder):

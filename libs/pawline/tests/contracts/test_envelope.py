@@ -31,6 +31,7 @@ def body(event_type: str = "TicketClosed", **changes: Any) -> dict[str, Any]:
         "schema_version": 1,
         "source": contracts.schema_for(event_type).source,
         "position": 1234,
+        "previous_position": 1230,
         "stream_id": "9b2e7c1a-3d4f-4e5a-8b6c-7d8e9f0a1b2c",
         "stream_version": 7,
         "occurred_at": "2026-11-21T14:03:00Z",
@@ -67,6 +68,7 @@ def test_the_envelope_schema_lists_the_wire_envelope() -> None:
         "schema_version",
         "source",
         "position",
+        "previous_position",
         "stream_id",
         "stream_version",
         "occurred_at",
@@ -231,3 +233,16 @@ def test_an_upcaster_starts_at_version_1_or_later(version: int) -> None:
 def test_upcast_of_an_unknown_type() -> None:
     with pytest.raises(UnknownEventType):
         upcast("PaymentTeleported", 1, {})
+
+
+def test_an_envelope_without_previous_position_loads_it_as_null() -> None:
+    # get_notifications replies and plain publishers do not set it
+    envelope = body()
+    del envelope["previous_position"]
+    assert contracts.validate_envelope(envelope)["previous_position"] is None
+
+
+@pytest.mark.parametrize("bad", [0, -3, "1230", 1.5])
+def test_previous_position_is_a_positive_whole_number(bad: Any) -> None:
+    with pytest.raises(ContractError, match="previous_position"):
+        contracts.validate_envelope(body(previous_position=bad))

@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import (
     IntegrityError,
     OperationalError,
+    ProgrammingError,
     StoredEvent,
     Tracking,
 )
@@ -269,3 +270,23 @@ def test_store_down_during_a_subscription_surfaces_the_error(own_store: Embedded
         with eventlet.Timeout(15), pytest.raises(OperationalError):
             next(subscription)
     recorder.datastore.close()
+
+
+def test_metadata_is_kept_beside_each_event(recorder: MongoApplicationRecorder) -> None:
+    first, second = uuid4(), uuid4()
+    recorder.insert_events([stored(first, 1)], metadata=[{"correlation_id": "c-1"}])
+    recorder.insert_events(
+        [stored(second, 1), stored(second, 2)],
+        metadata=[{"business_id": "b-1"}, {"business_id": "b-2"}],
+    )
+    recorder.insert_events([stored(uuid4(), 1)])
+    records = recorder.select_records(0, 10)
+    assert [meta for _, meta in records] == [
+        {"correlation_id": "c-1"},
+        {"business_id": "b-1"},
+        {"business_id": "b-2"},
+        {},
+    ]
+    assert [n.id for n, _ in recorder.select_records(2, 10)] == [3, 4]
+    with pytest.raises(ProgrammingError, match="metadata has 1 entries for 2 events"):
+        recorder.insert_events([stored(uuid4(), 1), stored(uuid4(), 1)], metadata=[{}])

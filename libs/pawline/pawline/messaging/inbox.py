@@ -1,0 +1,546 @@
+"""Receiving other services' events: inbox, in-order processor, dead letters.
+
+``@subscribe("booking", "TicketClosed")`` on a service method declares a
+durable queue ``<service>.inbox.<source>`` bound to ``<source>.events``
+(every key: the processor must see the source's whole public sequence to
+apply it in order). Then:
+
+1. Every replica receives: a message that cannot be read (bad JSON, unknown
+   type, schema-invalid) goes to ``<service>.dead-letter`` with the reason;
+   a readable one is written to the ``inbox`` collection, unique on
+   ``(source, position)``, so a duplicate delivery vanishes; then it is acked.
+2. One processor per service (the ``processor`` lease) applies entries per
+   source in position order. An entry is in order when the entry before it
+   in the source's public sequence is applied: relayed envelopes name their
+   ``previous_position``. Otherwise the gap is filled from the producer's
+   log over RPC (``<source>.get_notifications(after, limit)``), which is
+   also how a new subscriber replays history from the start.
+3. A handler runs as a nameko worker; what it saves commits with the tracking
+   record of the entry, in one transaction. A handler that raises is retried
+   with backoff up to ``MAX_ATTEMPTS``; then the entry is parked (kept,
+   counted, copied to the dead-letter queue with the error) and the source's
+   stream goes on. Entries of types with no handler just move tracking on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import kombu
+from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
+from kombu import Exchange, Queue
+from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
+from nameko.standalone.rpc import ClusterRpcProxy
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from pawline import contracts
+from pawline.messaging import metrics
+from pawline.messaging.broker import confirmed_connection, release_quietly
+from pawline.messaging.lease import Lease
+from pawline.messaging.relay import event_exchange
+from pawline.nameko.eventsourced import CAUSATION_KEY, CORRELATION_KEY, TRACKING_KEY, EventSourced
+
+log = logging.getLogger(__name__)
+
+PENDING, APPLIED, PARKED = "pending", "applied", "parked"
+
+
+def inbox_queue(service: str, source: str) -> Queue:
+    return Queue(
+        f"{service}.inbox.{source}", exchange=event_exchange(source), routing_key="#", durable=True
+    )
+
+
+def dead_letter_queue(service: str) -> Queue:
+    return Queue(
+        f"{service}.dead-letter",
+        exchange=Exchange(""),
+        routing_key=f"{service}.dead-letter",
+        durable=True,
+    )
+
+
+def _backoff(attempt: int, cap: float = 10.0) -> float:
+    return float(min(cap, 0.05 * 2 ** min(attempt, 12)) * random.uniform(0.5, 1))  # noqa: S311
+
+
+class DeadLetters:
+    """Publishes to ``<service>.dead-letter`` with confirms; nothing is dropped."""
+
+    def __init__(self, service: str, amqp_uri: str) -> None:
+        self.service = service
+        self.amqp_uri = amqp_uri
+        self.queue = dead_letter_queue(service)
+        self._connection: kombu.Connection | None = None
+        self._lock = threading.Lock()
+
+    def send(self, body: bytes | str, reason: str, error: str, **details: Any) -> None:
+        headers = {"x-pawline-reason": reason, "x-pawline-error": error[:2000]}
+        headers.update({f"x-pawline-{k}": v for k, v in details.items() if v is not None})
+        with self._lock:
+            for attempt in range(1, 6):
+                try:
+                    connection = self._ensure()
+                    producer = kombu.Producer(connection.default_channel)
+                    producer.publish(
+                        body if isinstance(body, bytes) else body.encode(),
+                        exchange="", routing_key=self.queue.name, headers=headers,
+                        content_type="application/json", content_encoding="utf-8",
+                        delivery_mode=2, retry=False,
+                    )  # fmt: skip
+                except (OSError, kombu.exceptions.KombuError) as e:
+                    self.close()
+                    log.warning("dead-lettering failed (%s); attempt %d", e, attempt)
+                    time.sleep(_backoff(attempt))
+                    continue
+                metrics.DEAD_LETTERED.labels(self.service, reason).inc()
+                return
+        msg = f"could not dead-letter a message of {self.service} ({reason}: {error})"
+        raise ConnectionError(msg)
+
+    def _ensure(self) -> kombu.Connection:
+        if self._connection is None:
+            connection = confirmed_connection(self.amqp_uri)
+            self.queue(connection.default_channel).declare()
+            self._connection = connection
+        return self._connection
+
+    def close(self) -> None:
+        release_quietly(self._connection, "the dead-letter connection")
+        self._connection = None
+
+
+class Receiver:
+    """Consumes ``<service>.inbox.<source>`` into the inbox; reconnects forever."""
+
+    PREFETCH = 100
+
+    def __init__(self, inbox: Inbox, source: str) -> None:
+        self.inbox = inbox
+        self.source = source
+        self.stopped = threading.Event()
+        self.ready = False
+
+    def run(self) -> None:
+        attempt = 0
+        while not self.stopped.is_set():
+            try:
+                with kombu.Connection(self.inbox.amqp_uri, heartbeat=30) as connection:
+                    channel = connection.channel()
+                    channel.basic_qos(0, self.PREFETCH, False)
+                    queue = inbox_queue(self.inbox.service, self.source)(channel)
+                    queue.declare()
+                    consumer = kombu.Consumer(
+                        channel, queues=[queue], on_message=self.on_message, auto_declare=False
+                    )
+                    consumer.consume()
+                    self.ready, attempt = True, 0
+                    while not self.stopped.is_set():
+                        try:
+                            connection.drain_events(timeout=0.5)
+                        except TimeoutError:
+                            connection.heartbeat_check()
+            except (OSError, kombu.exceptions.KombuError, ConnectionError) as e:
+                self.ready = False
+                attempt += 1
+                log.warning(
+                    "inbox receiver %s<-%s: %s; reconnecting", self.inbox.service, self.source, e
+                )
+                self.stopped.wait(_backoff(attempt))
+        self.ready = False
+
+    def on_message(self, message: Any) -> None:
+        body = message.body
+        try:
+            envelope = self.read(body)
+        except contracts.ContractError as e:
+            reason = "unknown_type" if e.code == contracts.UnknownEventType.code else "invalid"
+            self.inbox.dead_letters.send(
+                body, reason, str(e), queue=f"{self.inbox.service}.inbox.{self.source}"
+            )
+            message.ack()
+            return
+        except ValueError as e:
+            self.inbox.dead_letters.send(body, "unreadable", f"not a JSON object: {e}")
+            message.ack()
+            return
+        attempt = 0
+        while True:
+            try:
+                self.inbox.receive(envelope, after=envelope.get("previous_position"))
+                break
+            except PyMongoError as e:  # the store is away: keep the message, try again
+                attempt += 1
+                log.warning(
+                    "inbox of %s cannot store %s: %s", self.inbox.service, envelope["id"], e
+                )
+                if self.stopped.wait(_backoff(attempt)):
+                    message.requeue()
+                    return
+        message.ack()
+        self.inbox.wakeup.set()
+
+    def read(self, body: bytes | str) -> dict[str, Any]:
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            msg = f"the body is a JSON {type(data).__name__}, not an object"
+            raise ValueError(msg)
+        envelope = contracts.validate_envelope(data)
+        if envelope["source"] != self.source:
+            msg = f"an envelope from {envelope['source']!r} arrived on {self.source!r}'s exchange"
+            raise contracts.ContractError(envelope["type"], {"source": [msg]}, msg)
+        return envelope
+
+
+class Processor:
+    """Applies inbox entries per source in position order; one per service."""
+
+    MAX_ATTEMPTS = 5
+    IDLE_WAIT = 0.5
+    FILL_LIMIT = 500
+    RPC_TIMEOUT = 10.0
+    CATCH_UP_INTERVAL = 10.0
+    HANDLER_TIMEOUT = 60.0
+
+    def __init__(self, inbox: Inbox, lease: Lease) -> None:
+        self.inbox = inbox
+        self.lease = lease
+        self.stopped = threading.Event()
+        self.running = False
+        # When each source's log was last read to its end over RPC. Nothing
+        # reveals a missing message at the tail (or history from before our
+        # queue existed): on taking the lease, and every CATCH_UP_INTERVAL
+        # while idle, the processor asks the producer what comes after.
+        self.caught_up_at: dict[str, float] = {}
+
+    def run(self) -> None:
+        self.running = True
+        attempt = 0
+        try:
+            while not self.stopped.is_set():
+                try:
+                    if not self.lease.hold():
+                        metrics.LEASE_HELD.labels(self.inbox.service, "processor").set(0)
+                        self.caught_up_at.clear()
+                        self.stopped.wait(self.IDLE_WAIT)
+                        continue
+                    metrics.LEASE_HELD.labels(self.inbox.service, "processor").set(1)
+                    self.inbox.wakeup.clear()
+                    worked = False
+                    for source in self.inbox.sources():
+                        while self.lease.held and not self.stopped.is_set() and self.step(source):
+                            worked = True
+                    if not worked:
+                        self.inbox.wakeup.wait(self.IDLE_WAIT)
+                    attempt = 0
+                except (PersistenceError, PyMongoError, OSError) as e:
+                    attempt += 1
+                    log.warning("processor of %s: %s; retrying", self.inbox.service, e)
+                    self.stopped.wait(_backoff(attempt))
+        finally:
+            self.running = False
+            self.lease.release()
+
+    def step(self, source: str) -> bool:
+        """Apply the next entry of ``source`` if it is in order, or fill the
+        gap before it. False when there is nothing to do."""
+        tracked = self.inbox.tracked(source)
+        entry = self.inbox.next_pending(source, tracked)
+        self.inbox.report_lag(source)
+        if entry is None:
+            if (
+                time.monotonic() - self.caught_up_at.get(source, -self.CATCH_UP_INTERVAL)
+                < self.CATCH_UP_INTERVAL
+            ):
+                return False
+            progressed = self.fill_gap(source, tracked)
+            if not progressed:
+                self.caught_up_at[source] = time.monotonic()
+            return progressed
+        if (entry.get("after") or 0) > tracked:
+            return self.fill_gap(source, tracked)
+        self.apply(source, entry)
+        return True
+
+    def fill_gap(self, source: str, tracked: int) -> bool:
+        """Read the producer's log after ``tracked`` into the inbox."""
+        try:
+            with ClusterRpcProxy(self.inbox.container.config, timeout=self.RPC_TIMEOUT) as rpc:
+                reply = getattr(rpc, source).get_notifications(tracked, self.FILL_LIMIT)
+        except Exception as e:
+            log.warning("cannot fill the gap after %s:%d: %s", source, tracked, e)
+            self.stopped.wait(1.0)
+            return False
+        envelopes = reply["notifications"]
+        for envelope in envelopes:
+            self.inbox.receive(contracts.validate_envelope(envelope), after=tracked)
+        if not envelopes and reply["last_position"] > tracked:
+            # Nothing public in (tracked, last]: move tracking past it.
+            self.inbox.record_tracking(source, reply["last_position"])
+        return bool(envelopes) or reply["last_position"] > tracked
+
+    def apply(self, source: str, entry: dict[str, Any]) -> None:
+        envelope = entry["envelope"]
+        handler = self.inbox.handler_for(source, envelope["type"])
+        started = time.monotonic()
+        if handler is None:
+            self.inbox.record_tracking(source, entry["position"])
+        else:
+            error = None
+            for attempt in range(1, self.MAX_ATTEMPTS + 1):
+                error = self.run_handler(handler, envelope)
+                if error is None:
+                    break
+                metrics.HANDLER_FAILURES.labels(self.inbox.service, source, envelope["type"]).inc()
+                if attempt < self.MAX_ATTEMPTS:
+                    self.stopped.wait(_backoff(attempt, cap=5.0))
+            if error is not None:
+                self.park(source, entry, error)
+                return
+        self.inbox.mark(entry, APPLIED)
+        metrics.APPLIED.labels(self.inbox.service, source, envelope["type"]).inc()
+        metrics.HANDLER_SECONDS.labels(self.inbox.service, source).observe(
+            time.monotonic() - started
+        )
+
+    def run_handler(self, handler: Entrypoint, envelope: dict[str, Any]) -> BaseException | None:
+        outcome: list[BaseException | None] = []
+        finished = threading.Event()
+        provider = self.inbox.event_sourced
+
+        def commit(worker_ctx: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+            if exc_info is None:
+                unit = provider.take_unit(worker_ctx)
+                try:
+                    if unit is None:
+                        self.inbox.record_tracking(envelope["source"], envelope["position"])
+                    else:
+                        unit.commit()
+                except IntegrityError as e:
+                    if self.inbox.tracked(envelope["source"]) < envelope["position"]:
+                        exc_info = (type(e), e, e.__traceback__)  # a real conflict: retry
+                    # else another processor applied it already: nothing to do
+                except Exception as e:
+                    exc_info = (type(e), e, e.__traceback__)
+            outcome.append(exc_info[1] if exc_info else None)
+            finished.set()
+            return result, exc_info
+
+        context = {
+            TRACKING_KEY: (envelope["source"], envelope["position"]),
+            CORRELATION_KEY: envelope["correlation_id"],
+            CAUSATION_KEY: envelope["id"],
+        }
+        self.inbox.container.spawn_worker(
+            handler, (envelope,), {}, context_data=context, handle_result=commit
+        )
+        # A worker that outlives this is treated as failed; if it commits
+        # later, the retry's tracking record finds the entry applied.
+        if not finished.wait(self.HANDLER_TIMEOUT):
+            return TimeoutError(f"the handler ran for more than {self.HANDLER_TIMEOUT:g} s")
+        return outcome[0]
+
+    def park(self, source: str, entry: dict[str, Any], error: BaseException) -> None:
+        envelope = entry["envelope"]
+        text = f"{type(error).__name__}: {error}"
+        log.error("parking %s %s at %s:%d after %d attempts: %s", envelope["type"], envelope["id"],
+                  source, entry["position"], self.MAX_ATTEMPTS, text)  # fmt: skip
+        self.inbox.mark(entry, PARKED, error=text)
+        self.inbox.dead_letters.send(
+            json.dumps(envelope), "handler_failed", text, source=source, position=entry["position"]
+        )
+        self.inbox.record_tracking(source, entry["position"])
+        metrics.PARKED.labels(self.inbox.service, source, envelope["type"]).inc()
+
+
+class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
+    """One per service container: receivers per source, and the processor."""
+
+    NEAR = 1000  # log positions looked at first for the next pending entry
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wakeup = threading.Event()
+        self.receivers: dict[str, Receiver] = {}
+        self.processor: Processor | None = None
+        self.entries: Any = None  # the service's inbox collection, once started
+        self._lag_reported_at: dict[str, float] = {}
+
+    def setup(self) -> None:
+        self.service = self.container.service_name
+        self.amqp_uri = self.container.config["AMQP_URI"]
+        providers = [d for d in self.container.dependencies if isinstance(d, EventSourced)]
+        if len(providers) != 1:
+            msg = f"{self.service}: @subscribe needs one EventSourced dependency on the service"
+            raise TypeError(msg)
+        self.event_sourced: EventSourced = providers[0]
+        self.dead_letters = DeadLetters(self.service, self.amqp_uri)
+        seen: dict[tuple[str, str], str] = {}
+        for provider in self._providers:
+            key = (provider.source, provider.event_type)
+            if key in seen:
+                msg = (
+                    f"{self.service}: {key[0]}.{key[1]} is handled by both {seen[key]} "
+                    f"and {provider.method_name}"
+                )
+                raise TypeError(msg)
+            seen[key] = provider.method_name
+
+    def start(self) -> None:
+        # Every extension is set up before any starts; the store is ready now.
+        self.entries = self.event_sourced.database["inbox"]
+        self.entries.create_index(
+            [("source", 1), ("position", 1)], unique=True, name="source_position"
+        )
+        self.entries.create_index(
+            [("state", 1), ("source", 1), ("position", 1)], name="state_source_position"
+        )
+        for source in self.sources():
+            receiver = self.receivers[source] = Receiver(self, source)
+            self.container.spawn_managed_thread(receiver.run, identifier=f"pawline.inbox.{source}")
+        self.processor = Processor(self, Lease(self.event_sourced.database["leases"], "processor"))
+        self.container.spawn_managed_thread(self.processor.run, identifier="pawline.processor")
+
+    def stop(self) -> None:
+        for receiver in self.receivers.values():
+            receiver.stopped.set()
+        if self.processor is not None:
+            self.processor.stopped.set()
+        self.wakeup.set()
+        self.dead_letters.close()
+        super().stop()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def unregister_provider(self, provider: Any) -> None:
+        # The entrypoints stop first: stop taking in and applying at once,
+        # before the service's dependencies go away under the processor.
+        for receiver in self.receivers.values():
+            receiver.stopped.set()
+        if self.processor is not None:
+            self.processor.stopped.set()
+        self.wakeup.set()
+        super().unregister_provider(provider)
+
+    def sources(self) -> list[str]:
+        return sorted({p.source for p in self._providers})
+
+    def handler_for(self, source: str, event_type: str) -> Entrypoint | None:
+        for provider in self._providers:
+            if provider.source == source and provider.event_type == event_type:
+                return provider
+        return None
+
+    # --- the inbox collection ------------------------------------------------------
+
+    def tracked(self, source: str) -> int:
+        app = self.event_sourced.app
+        assert app is not None
+        return app.process_recorder.max_tracking_id(source) or 0  # type: ignore[attr-defined]
+
+    def receive(self, envelope: dict[str, Any], after: int | None) -> bool:
+        """Store an entry; False if it was already received or applied."""
+        source, position = envelope["source"], envelope["position"]
+        if position <= self.tracked(source):
+            metrics.DUPLICATES.labels(self.service, source).inc()
+            return False
+        try:
+            self.entries.insert_one(
+                {
+                    "source": source,
+                    "position": position,
+                    "type": envelope["type"],
+                    "envelope": envelope,
+                    "after": after,
+                    "state": PENDING,
+                    "received_at": datetime.now(UTC),
+                }
+            )
+        except DuplicateKeyError:
+            metrics.DUPLICATES.labels(self.service, source).inc()
+            return False
+        metrics.RECEIVED.labels(self.service, source, envelope["type"]).inc()
+        return True
+
+    def record_tracking(self, source: str, position: int) -> None:
+        app = self.event_sourced.app
+        assert app is not None
+        try:
+            app.process_recorder.insert_events([], tracking=Tracking(source, position))
+        except IntegrityError:
+            if self.tracked(source) < position:
+                raise
+
+    def mark(self, entry: dict[str, Any], state: str, error: str | None = None) -> None:
+        update: dict[str, Any] = {"state": state, "done_at": datetime.now(UTC)}
+        if error is not None:
+            update["error"] = error
+        self.entries.update_one({"_id": entry["_id"]}, {"$set": update})
+
+    def next_pending(self, source: str, tracked: int) -> dict[str, Any] | None:
+        """The pending entry of ``source`` with the lowest position after ``tracked``."""
+        # A bounded window first: some stores (SecantusDB) read every match of
+        # an open-ended range before sorting, and the next entry is nearly
+        # always close to the tracked position.
+        for upper in (tracked + self.NEAR, None):
+            position: dict[str, int] = {"$gt": tracked}
+            if upper is not None:
+                position["$lte"] = upper
+            entry: dict[str, Any] | None = self.entries.find_one(
+                {"state": PENDING, "source": source, "position": position},
+                sort=[("position", 1)],
+            )
+            if entry is not None:
+                return entry
+        return None
+
+    def report_lag(self, source: str) -> None:
+        """Count pending entries, at most once a second (it reads them all)."""
+        now = time.monotonic()
+        if now - self._lag_reported_at.get(source, 0.0) < 1.0:
+            return
+        self._lag_reported_at[source] = now
+        pending = self.entries.count_documents({"source": source, "state": PENDING})
+        metrics.INBOX_LAG.labels(self.service, source).set(pending)
+
+
+class Subscription(Entrypoint):  # type: ignore[misc]
+    """The entrypoint behind ``@subscribe``."""
+
+    inbox = Inbox()
+
+    def __init__(self, source: str, event_type: str, **kwargs: Any) -> None:
+        self.source = source
+        self.event_type = event_type
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        if self.event_type not in contracts.types_of(self.source):
+            msg = f"{self.source} publishes no {self.event_type!r} (see pawline.contracts)"
+            raise TypeError(msg)
+        self.inbox.register_provider(self)
+
+    def stop(self) -> None:
+        self.inbox.unregister_provider(self)
+
+
+subscribe = Subscription.decorator
+"""``@subscribe("booking", "TicketClosed")``: apply each such event once, in
+order, with what the method saves. The method receives the envelope (a dict)."""
+
+__all__ = [
+    "Inbox",
+    "Processor",
+    "Receiver",
+    "Subscription",
+    "dead_letter_queue",
+    "inbox_queue",
+    "subscribe",
+]

@@ -1,0 +1,41 @@
+"""Fixtures of the messaging tests: containers on a fresh vhost (nameko's
+``rabbit_config``) and a fresh database per service."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import eventlet
+import pytest
+
+from pawline.testing.pytest_plugin import drop_database, fresh_database_name
+
+
+@pytest.fixture
+def service_config(
+    rabbit_config: dict[str, Any], mongo_uri: str
+) -> Iterator[Callable[[], dict[str, Any]]]:
+    """Call it once per service: a config on the test's vhost, with a database of its own."""
+    databases: list[str] = []
+
+    def make() -> dict[str, Any]:
+        databases.append(fresh_database_name())
+        return {**rabbit_config, "MONGO_URI": mongo_uri, "MONGO_DATABASE": databases[-1]}
+
+    yield make
+    for name in databases:
+        drop_database(name)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll until ``check()`` is truthy; fail naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        eventlet.sleep(0.2)
