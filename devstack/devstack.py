@@ -172,6 +172,20 @@ def install_rabbitmq() -> None:
     run([apt, "install", "-y", "-q", "rabbitmq-server"], env=env)
 
 
+def ensure_promtool() -> None:
+    """The metrics tests lint /metrics with promtool (Debian package prometheus)."""
+    if shutil.which("promtool"):
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        say("promtool is missing and cannot be installed here: the metrics tests will say so")
+        return
+    say("installing promtool (Debian package prometheus; its server is not started)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run([apt, "update", "-q"], env=env)
+    run([apt, "install", "-y", "-q", "--no-install-recommends", "prometheus"], env=env)
+
+
 def run(command: list[str], env: dict[str, str] | None = None) -> None:
     result = subprocess.run(command, env=env, check=False)  # noqa: S603
     if result.returncode != 0:
@@ -376,6 +390,7 @@ def suites() -> list[Path]:
 
 def test(extra_args: list[str]) -> int:
     ensure_broker()
+    ensure_promtool()
     delete_test_vhosts()
     reports = var_dir() / "test-reports"
     shutil.rmtree(reports, ignore_errors=True)

@@ -3,8 +3,10 @@
 nameko collects entrypoints and dependencies from a service class's members,
 inherited ones included, so each service gets these by subclassing:
 
-- ``PawlineService``: ``ping`` over RPC, ``GET /health/live``, and the message
-  context (correlation and causation ids) of every worker.
+- ``PawlineService``: ``ping`` over RPC; ``GET /health/live``,
+  ``GET /health/ready`` and ``GET /metrics`` (Prometheus: our messaging
+  metrics, and nameko-prometheus's RPC and HTTP counts and durations); and
+  the message context (correlation and causation ids) of every worker.
 - ``EventSourcedService``: also ``get_notifications(after, limit)`` over RPC,
   the service's public events from its log (how a subscriber fills a gap or
   replays history). Subclasses set ``app = EventSourced(TheirApplication)``.
@@ -17,9 +19,11 @@ from typing import ClassVar
 
 from nameko.rpc import rpc
 from nameko.web.handlers import http
+from nameko_prometheus import PrometheusMetrics
 from werkzeug.wrappers import Response
 
 from pawline.nameko.eventsourced import EventSourced, MessageContextProvider
+from pawline.nameko.health import OK, Readiness
 
 MAX_NOTIFICATIONS = 1000
 
@@ -34,6 +38,8 @@ class PawlineService:
 
     name: ClassVar[str]
     message_context = MessageContextProvider()
+    prometheus = PrometheusMetrics()  # type: ignore[no-untyped-call]
+    readiness = Readiness()
 
     @rpc
     def ping(self) -> dict[str, str]:
@@ -45,6 +51,21 @@ class PawlineService:
         """Live as long as the container runs its workers."""
         body = json.dumps({"service": self.name, "status": "ok"})
         return Response(body, status=200, mimetype="application/json")
+
+    @http("GET", "/health/ready")
+    def health_ready(self, request: object) -> Response:
+        """Ready when the broker and the store answer and the workers run."""
+        checks = self.readiness()
+        ready = all(state == OK for state in checks.values())
+        body = json.dumps(
+            {"service": self.name, "status": "ready" if ready else "not ready", "checks": checks}
+        )
+        return Response(body, status=200 if ready else 503, mimetype="application/json")
+
+    @http("GET", "/metrics")
+    def metrics(self, request: object) -> Response:
+        """Prometheus text format."""
+        return self.prometheus.expose_metrics(request)  # type: ignore[no-any-return]
 
 
 class EventSourcedService(PawlineService):

@@ -7,6 +7,9 @@
 - ``mongo_database``: the name of a database only this test uses, dropped
   afterwards.
 - ``http_session``: a requests session on the test container's web port.
+- After each test, the Prometheus collectors its containers registered are
+  removed (nameko-prometheus registers per-service metrics globally when a
+  container is set up; the next container of that service would clash).
   nameko's own ``web_session`` imports ``werkzeug.urls.url_join``, which
   Werkzeug 3 removed.
 """
@@ -74,3 +77,15 @@ def http_session(web_config_port: int) -> Iterator[Any]:
 
     with Session() as session:
         yield session
+
+
+@pytest.fixture(autouse=True)
+def _fresh_prometheus_collectors() -> Iterator[None]:
+    from prometheus_client import REGISTRY  # noqa: PLC0415  (only once eventlet has patched)
+
+    import pawline.messaging.metrics  # noqa: F401, PLC0415  (module-wide: registered once)
+
+    before = set(REGISTRY._collector_to_names)
+    yield
+    for collector in set(REGISTRY._collector_to_names) - before:
+        REGISTRY.unregister(collector)

@@ -8,6 +8,7 @@ per event applied, so a duplicate application would show.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -18,6 +19,8 @@ from nameko.rpc import rpc
 from pawline.messaging.application import PawlineApplication, Published
 from pawline.messaging.inbox import subscribe
 from pawline.nameko import EventSourced, EventSourcedService
+
+log = logging.getLogger("kit_services")
 
 BUSINESS = "7b0c3f1e-5a43-4c8e-9a57-0d6c1f2e8a90"
 
@@ -56,6 +59,7 @@ class StaffService(EventSourcedService):
         if nickname:
             employee.set_nickname(nickname)  # internal: not published
         self.app.save(employee)
+        log.info("hired %s", employee.id)
         return str(employee.id)
 
     @rpc
@@ -110,6 +114,7 @@ class PayrollService(EventSourcedService):
         self._record(envelope)
 
     def _record(self, envelope: dict[str, Any]) -> None:
+        log.info("recording %s at %s", envelope["type"], envelope["position"])
         payment = Payment(
             envelope["business_id"], envelope["type"], envelope["position"],
             envelope["data"]["employee_id"],
