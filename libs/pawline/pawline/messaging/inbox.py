@@ -146,12 +146,13 @@ class Receiver:
                             connection.drain_events(timeout=0.5)
                         except TimeoutError:
                             connection.heartbeat_check()
-            except (OSError, kombu.exceptions.KombuError, ConnectionError) as e:
+            except Exception as e:  # any error: a dead loop would be a silent outage
                 self.ready = False
                 attempt += 1
                 log.warning(
-                    "inbox receiver %s<-%s: %s; reconnecting", self.inbox.service, self.source, e
-                )
+                    "inbox receiver %s<-%s: %s; reconnecting", self.inbox.service, self.source, e,
+                    exc_info=not isinstance(e, OSError | kombu.exceptions.KombuError),
+                )  # fmt: skip
                 self.stopped.wait(_backoff(attempt))
         self.ready = False
 
@@ -175,7 +176,7 @@ class Receiver:
             try:
                 self.inbox.receive(envelope, after=envelope.get("previous_position"))
                 break
-            except PyMongoError as e:  # the store is away: keep the message, try again
+            except (PyMongoError, PersistenceError) as e:  # the store is away: keep it, retry
                 attempt += 1
                 log.warning(
                     "inbox of %s cannot store %s: %s", self.inbox.service, envelope["id"], e
@@ -239,9 +240,12 @@ class Processor:
                     if not worked:
                         self.inbox.wakeup.wait(self.IDLE_WAIT)
                     attempt = 0
-                except (PersistenceError, PyMongoError, OSError) as e:
+                except Exception as e:  # any error: a dead loop would be a silent outage
                     attempt += 1
-                    log.warning("processor of %s: %s; retrying", self.inbox.service, e)
+                    log.warning(
+                        "processor of %s: %s; retrying", self.inbox.service, e,
+                        exc_info=not isinstance(e, PersistenceError | PyMongoError | OSError),
+                    )  # fmt: skip
                     self.stopped.wait(_backoff(attempt))
         finally:
             self.running = False
@@ -273,7 +277,7 @@ class Processor:
         try:
             with ClusterRpcProxy(self.inbox.container.config, timeout=self.RPC_TIMEOUT) as rpc:
                 reply = getattr(rpc, source).get_notifications(tracked, self.FILL_LIMIT)
-        except Exception as e:
+        except Exception as e:  # any RPC failure: try again later
             log.warning("cannot fill the gap after %s:%d: %s", source, tracked, e)
             self.stopped.wait(1.0)
             return False
@@ -326,7 +330,7 @@ class Processor:
                     if self.inbox.tracked(envelope["source"]) < envelope["position"]:
                         exc_info = (type(e), e, e.__traceback__)  # a real conflict: retry
                     # else another processor applied it already: nothing to do
-                except Exception as e:
+                except Exception as e:  # reported as the handler's failure
                     exc_info = (type(e), e, e.__traceback__)
             outcome.append(exc_info[1] if exc_info else None)
             finished.set()
@@ -513,6 +517,8 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
 
 class Subscription(Entrypoint):  # type: ignore[misc]
     """The entrypoint behind ``@subscribe``."""
+
+    pawline_metrics = True  # the processor measures these workers
 
     inbox = Inbox()
 

@@ -122,8 +122,7 @@ class OutboxRelay:
                     if self.relay_pending() == 0:
                         self.wakeup.wait(self.IDLE_WAIT)
                     self.attempt = 0
-                except (PersistenceError, PyMongoError, OSError, kombu.exceptions.KombuError,
-                        UnroutableError) as e:  # fmt: skip
+                except Exception as e:  # any error: a dead loop would be a silent outage
                     self._back_off(e)
         finally:
             self.running = False
@@ -200,9 +199,11 @@ class OutboxRelay:
         self.attempt += 1
         metrics.PUBLISH_FAILURES.labels(self.app.source, type(error).__name__).inc()
         delay = min(self.MAX_BACKOFF, 0.1 * 2 ** min(self.attempt, 10)) * random.uniform(0.5, 1)  # noqa: S311
+        expected = PersistenceError | PyMongoError | OSError | kombu.exceptions.KombuError
         log.warning(
             "relay of %s: %s; retrying in %.1f s (attempt %d)",
             self.app.source, error, delay, self.attempt,
+            exc_info=not isinstance(error, expected | UnroutableError),
         )  # fmt: skip
         self._stopped.wait(delay)
 

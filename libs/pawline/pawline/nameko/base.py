@@ -15,17 +15,40 @@ inherited ones included, so each service gets these by subclassing:
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from nameko.rpc import rpc
 from nameko.web.handlers import http
 from nameko_prometheus import PrometheusMetrics
+from nameko_prometheus.utils import reset_prometheus_registry
 from werkzeug.wrappers import Response
 
 from pawline.nameko.eventsourced import EventSourced, MessageContextProvider
 from pawline.nameko.health import OK, Readiness
 
 MAX_NOTIFICATIONS = 1000
+
+
+class EntrypointMetrics(PrometheusMetrics):
+    """nameko-prometheus's RPC and HTTP metrics, per service.
+
+    It registers them in the process-wide registry when a container is set
+    up. A process runs one container of a service in production; where a
+    second replica starts in the same process (tests of failover), it takes
+    the service's collectors over instead of failing on duplicates.
+    """
+
+    def setup(self) -> None:
+        reset_prometheus_registry(self.container.service_name)
+        super().setup()
+
+    def observe_entrypoint(self, entrypoint: Any, worker_summary: Any) -> None:
+        # @subscribe workers are timed and counted by the inbox's processor
+        # (pawline_handler_seconds, pawline_events_applied_total); the base
+        # class would log a warning for each of them.
+        if getattr(entrypoint, "pawline_metrics", False):
+            return
+        super().observe_entrypoint(entrypoint, worker_summary)
 
 
 class BadRequestError(ValueError):
@@ -38,7 +61,7 @@ class PawlineService:
 
     name: ClassVar[str]
     message_context = MessageContextProvider()
-    prometheus = PrometheusMetrics()  # type: ignore[no-untyped-call]
+    prometheus = EntrypointMetrics()  # type: ignore[no-untyped-call]
     readiness = Readiness()
 
     @rpc

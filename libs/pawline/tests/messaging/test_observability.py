@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 from nameko.standalone.rpc import ServiceRpcProxy
+from prometheus_client.parser import text_string_to_metric_families
 from pythonjsonlogger.json import JsonFormatter
 
 from pawline.logging import MessageContextFilter
@@ -50,8 +51,26 @@ def promtool() -> str:
     return found
 
 
+def sample(url: str, name: str, **labels: str) -> float:
+    """A sample's value in a service's /metrics (0 if absent)."""
+    text = requests.get(f"{url}/metrics", timeout=5).text
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return float(s.value)
+    return 0.0
+
+
 def test_metrics_pass_promtool_and_count_the_flow(platform):
     staff_config, staff_url, payroll_config, payroll_url = platform
+    # Counters are process-wide: earlier tests may have counted too.
+    published = sample(
+        staff_url, "pawline_events_published_total", service="staff", type="EmployeeHired"
+    )
+    applied = sample(
+        payroll_url, "pawline_events_applied_total", service="payroll", type="EmployeeHired"
+    )
+    handled = sample(payroll_url, "pawline_handler_seconds_count", service="payroll")
     with ServiceRpcProxy("staff", staff_config) as proxy:
         proxy.hire_many(3)
     with ServiceRpcProxy("payroll", payroll_config) as proxy:
@@ -68,18 +87,17 @@ def test_metrics_pass_promtool_and_count_the_flow(platform):
         )
         assert check.returncode == 0, check.stdout + check.stderr
 
-    staff_metrics = requests.get(f"{staff_url}/metrics", timeout=5).text
-    assert (
-        'pawline_events_published_total{service="staff",type="EmployeeHired"} 3.0' in staff_metrics
+    published_now = sample(
+        staff_url, "pawline_events_published_total", service="staff", type="EmployeeHired"
     )
-    assert 'pawline_lease_held{lease="relay",service="staff"} 1.0' in staff_metrics
-    assert 'staff_rpc_requests_total{method_name="hire_many"} 1.0' in staff_metrics
-    payroll_metrics = requests.get(f"{payroll_url}/metrics", timeout=5).text
-    applied = (
-        'pawline_events_applied_total{service="payroll",source="staff",type="EmployeeHired"} 3.0'
+    assert published_now == published + 3
+    assert sample(staff_url, "pawline_lease_held", service="staff", lease="relay") == 1
+    assert sample(staff_url, "staff_rpc_requests_total", method_name="hire_many") == 1
+    applied_now = sample(
+        payroll_url, "pawline_events_applied_total", service="payroll", type="EmployeeHired"
     )
-    assert applied in payroll_metrics
-    assert 'pawline_handler_seconds_count{service="payroll",source="staff"} 3.0' in payroll_metrics
+    assert applied_now == applied + 3
+    assert sample(payroll_url, "pawline_handler_seconds_count", service="payroll") == handled + 3
 
 
 def test_ready_when_broker_store_relay_and_processor_run(platform):
