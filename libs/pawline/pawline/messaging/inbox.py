@@ -24,6 +24,7 @@ apply it in order). Then:
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import random
@@ -203,6 +204,7 @@ class Processor:
     """Applies inbox entries per source in position order; one per service."""
 
     MAX_ATTEMPTS = 5
+    BATCH = 100  # pending entries read at once
     IDLE_WAIT = 0.5
     FILL_LIMIT = 500
     RPC_TIMEOUT = 10.0
@@ -219,6 +221,21 @@ class Processor:
         # queue existed): on taking the lease, and every CATCH_UP_INTERVAL
         # while idle, the processor asks the producer what comes after.
         self.caught_up_at: dict[str, float] = {}
+        # While we hold the lease, nobody else moves tracking: keep each
+        # source's tracked position and next pending entries in memory.
+        self.positions: dict[str, int] = {}
+        self.batches: dict[str, collections.deque[dict[str, Any]]] = {}
+
+    def forget(self) -> None:
+        """Drop what is cached: the lease was lost, or something failed."""
+        self.caught_up_at.clear()
+        self.positions.clear()
+        self.batches.clear()
+
+    def tracked(self, source: str) -> int:
+        if source not in self.positions:
+            self.positions[source] = self.inbox.tracked(source)
+        return self.positions[source]
 
     def run(self) -> None:
         self.running = True
@@ -228,7 +245,7 @@ class Processor:
                 try:
                     if not self.lease.hold():
                         metrics.LEASE_HELD.labels(self.inbox.service, "processor").set(0)
-                        self.caught_up_at.clear()
+                        self.forget()
                         self.stopped.wait(self.IDLE_WAIT)
                         continue
                     metrics.LEASE_HELD.labels(self.inbox.service, "processor").set(1)
@@ -242,6 +259,7 @@ class Processor:
                     attempt = 0
                 except Exception as e:  # any error: a dead loop would be a silent outage
                     attempt += 1
+                    self.forget()
                     log.warning(
                         "processor of %s: %s; retrying", self.inbox.service, e,
                         exc_info=not isinstance(e, PersistenceError | PyMongoError | OSError),
@@ -254,10 +272,15 @@ class Processor:
     def step(self, source: str) -> bool:
         """Apply the next entry of ``source`` if it is in order, or fill the
         gap before it. False when there is nothing to do."""
-        tracked = self.inbox.tracked(source)
-        entry = self.inbox.next_pending(source, tracked)
+        tracked = self.tracked(source)
+        batch = self.batches.setdefault(source, collections.deque())
+        while batch and batch[0]["position"] <= tracked:
+            batch.popleft()
+        if not batch:
+            self.inbox.mark_applied_through(source, tracked)
+            batch.extend(self.inbox.pending(source, tracked, self.BATCH))
         self.inbox.report_lag(source)
-        if entry is None:
+        if not batch:
             if (
                 time.monotonic() - self.caught_up_at.get(source, -self.CATCH_UP_INTERVAL)
                 < self.CATCH_UP_INTERVAL
@@ -267,9 +290,11 @@ class Processor:
             if not progressed:
                 self.caught_up_at[source] = time.monotonic()
             return progressed
+        entry = batch[0]
         if (entry.get("after") or 0) > tracked:
             return self.fill_gap(source, tracked)
         self.apply(source, entry)
+        batch.popleft()
         return True
 
     def fill_gap(self, source: str, tracked: int) -> bool:
@@ -284,9 +309,11 @@ class Processor:
         envelopes = reply["notifications"]
         for envelope in envelopes:
             self.inbox.receive(contracts.validate_envelope(envelope), after=tracked)
+        self.batches.pop(source, None)  # read again, with what was filled in
         if not envelopes and reply["last_position"] > tracked:
             # Nothing public in (tracked, last]: move tracking past it.
             self.inbox.record_tracking(source, reply["last_position"])
+            self.positions[source] = reply["last_position"]
         return bool(envelopes) or reply["last_position"] > tracked
 
     def apply(self, source: str, entry: dict[str, Any]) -> None:
@@ -306,8 +333,9 @@ class Processor:
                     self.stopped.wait(_backoff(attempt, cap=5.0))
             if error is not None:
                 self.park(source, entry, error)
+                self.positions[source] = entry["position"]
                 return
-        self.inbox.mark(entry, APPLIED)
+        self.positions[source] = entry["position"]
         metrics.APPLIED.labels(self.inbox.service, source, envelope["type"]).inc()
         metrics.HANDLER_SECONDS.labels(self.inbox.service, source).observe(
             time.monotonic() - started
@@ -450,11 +478,9 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
         return app.process_recorder.max_tracking_id(source) or 0  # type: ignore[attr-defined]
 
     def receive(self, envelope: dict[str, Any], after: int | None) -> bool:
-        """Store an entry; False if it was already received or applied."""
+        """Store an entry; False if it was already received (entries are
+        kept once applied, so the unique index alone drops duplicates)."""
         source, position = envelope["source"], envelope["position"]
-        if position <= self.tracked(source):
-            metrics.DUPLICATES.labels(self.service, source).inc()
-            return False
         try:
             self.entries.insert_one(
                 {
@@ -488,22 +514,33 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
             update["error"] = error
         self.entries.update_one({"_id": entry["_id"]}, {"$set": update})
 
-    def next_pending(self, source: str, tracked: int) -> dict[str, Any] | None:
-        """The pending entry of ``source`` with the lowest position after ``tracked``."""
+    def pending(self, source: str, tracked: int, limit: int) -> list[dict[str, Any]]:
+        """The pending entries of ``source`` after ``tracked``, lowest first."""
         # A bounded window first: some stores (SecantusDB) read every match of
-        # an open-ended range before sorting, and the next entry is nearly
+        # an open-ended range before sorting, and the next entries are nearly
         # always close to the tracked position.
         for upper in (tracked + self.NEAR, None):
             position: dict[str, int] = {"$gt": tracked}
             if upper is not None:
                 position["$lte"] = upper
-            entry: dict[str, Any] | None = self.entries.find_one(
-                {"state": PENDING, "source": source, "position": position},
-                sort=[("position", 1)],
+            entries = list(
+                self.entries.find(
+                    {"state": PENDING, "source": source, "position": position},
+                    sort=[("position", 1)],
+                    limit=limit,
+                )
             )
-            if entry is not None:
-                return entry
-        return None
+            if entries:
+                return entries
+        return []
+
+    def mark_applied_through(self, source: str, position: int) -> None:
+        """Mark the pending entries up to ``position`` applied (bookkeeping:
+        the processor goes by tracking, not by this state)."""
+        self.entries.update_many(
+            {"state": PENDING, "source": source, "position": {"$lte": position}},
+            {"$set": {"state": APPLIED, "done_at": datetime.now(UTC)}},
+        )
 
     def report_lag(self, source: str) -> None:
         """Count pending entries, at most once a second (it reads them all)."""

@@ -5,9 +5,9 @@ It follows the application's notification log from its checkpoint, turns
 each public event into an envelope, and publishes it in nameko's wire
 convention (topic exchange ``<source>.events``, routing key = type, JSON,
 persistent) with publisher confirms and ``mandatory``. The checkpoint moves
-only past events the broker confirmed as routed; an unroutable, refused or
+only past events the broker confirmed as routed (once per batch); an unroutable, refused or
 unconfirmed publish is retried with backoff, counted, never dropped. So a
-crash can publish an event twice, never lose one (consumers drop duplicates).
+crash can publish a batch twice, never lose an event (consumers drop duplicates).
 
 Each envelope also carries ``previous_position``: the position of the
 source's previous public event, so a consumer can tell a gap (a message it
@@ -134,20 +134,27 @@ class OutboxRelay:
         log entries were passed (0: nothing new)."""
         position, previous_public = self.checkpoint()
         records = self.app.process_recorder.select_records(position, self.BATCH)
-        head = self.app.recorder.max_notification_id() or 0
-        metrics.RELAY_LAG.labels(self.app.source).set(max(head - position, 0))
-        for notification, metadata in records:
-            if not self.lease.held or self._stopped.is_set():
-                break
-            envelope = self.app.envelope(notification, metadata)
-            if envelope is not None:
-                envelope["previous_position"] = previous_public
-                self.publish(envelope)
-                previous_public = notification.id
-            position = notification.id
-            # Checkpoint as we go: after a crash we resume here, and at most
-            # the one event in flight is published again.
-            self._save_checkpoint(position, previous_public)
+        if records:
+            metrics.RELAY_LAG.labels(self.app.source).set(records[-1][0].id - position)
+        try:
+            for notification, metadata in records:
+                if not self.lease.held or self._stopped.is_set():
+                    break
+                envelope = self.app.envelope(notification, metadata)
+                if envelope is not None:
+                    envelope["previous_position"] = previous_public
+                    self.publish(envelope)
+                    previous_public = notification.id
+                position = notification.id
+        finally:
+            # One checkpoint per batch, covering only what the broker
+            # confirmed: a crash before it republishes at most this batch,
+            # which consumers drop as duplicates.
+            if records:
+                self._save_checkpoint(position, previous_public)
+        metrics.RELAY_LAG.labels(self.app.source).set(
+            max((records[-1][0].id if records else position) - position, 0)
+        )
         return len(records)
 
     def publish(self, envelope: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@
 (e) The store stopped: commands fail within the timeout with a clear error;
     after it is back the relay drains everything.
 (f) The relay dies between publish and checkpoint: a standby takes the lease
-    within 10 s and publishes again from the checkpoint; the duplicate is
+    within 10 s and publishes again from the checkpoint; the duplicates are
     dropped downstream, nothing is applied twice, nothing is lost.
 (b), (c), (g) and (h) are in test_outbox_inbox.py.
 """
@@ -167,7 +167,7 @@ def test_a_relay_dying_between_publish_and_checkpoint_loses_and_repeats_nothing(
         """Not an Exception: the relay must not survive it, as a killed process would not."""
 
     def die_before_checkpointing(position: int, previous_public: int | None) -> None:
-        if position == 20:  # event 20 is published, its checkpoint never written
+        if not crashed_at:  # its first batch is published, its checkpoint never written
             crashed_at.append(time.monotonic())
             relay.lease.release = lambda: None  # a dead process releases nothing
             raise RelayDiedError
@@ -181,7 +181,7 @@ def test_a_relay_dying_between_publish_and_checkpoint_loses_and_repeats_nothing(
     standby.start()
     standby_relay = get_extension(standby, EventSourced).relay
     taken_over = wait_for(
-        lambda: standby_relay.checkpoint()[0] >= 21 and time.monotonic(), what="the takeover"
+        lambda: standby_relay.checkpoint()[0] >= 1 and time.monotonic(), what="the takeover"
     )
     assert taken_over - crashed_at[0] < 10  # the lease moves within 10 s
 
@@ -189,6 +189,6 @@ def test_a_relay_dying_between_publish_and_checkpoint_loses_and_repeats_nothing(
         lambda: (ids := applied_ids(payroll)) and len(ids) >= 50 and ids, what="50 applied"
     )
     assert applied == written
-    wait_for(lambda: duplicates_dropped("payroll") >= 1, what="event 20's duplicate dropped")
+    wait_for(lambda: duplicates_dropped("payroll") >= 1, what="the republished batch dropped")
     eventlet.sleep(1)
     assert applied_ids(payroll) == written
