@@ -341,7 +341,11 @@ class Processor:
             time.monotonic() - started
         )
 
-    def run_handler(self, handler: Entrypoint, envelope: dict[str, Any]) -> BaseException | None:
+    def run_handler(
+        self, handler: Entrypoint, envelope: dict[str, Any], *, replay: bool = False
+    ) -> BaseException | None:
+        """Run the handler as a nameko worker; commit what it saved with the
+        entry's tracking record (without, when replaying a parked entry)."""
         outcome: list[BaseException | None] = []
         finished = threading.Event()
         provider = self.inbox.event_sourced
@@ -355,7 +359,7 @@ class Processor:
                     else:
                         unit.commit()
                 except IntegrityError as e:
-                    if self.inbox.tracked(envelope["source"]) < envelope["position"]:
+                    if replay or self.inbox.tracked(envelope["source"]) < envelope["position"]:
                         exc_info = (type(e), e, e.__traceback__)  # a real conflict: retry
                     # else another processor applied it already: nothing to do
                 except Exception as e:  # reported as the handler's failure
@@ -365,7 +369,7 @@ class Processor:
             return result, exc_info
 
         context = {
-            TRACKING_KEY: (envelope["source"], envelope["position"]),
+            TRACKING_KEY: (envelope["source"], None if replay else envelope["position"]),
             CORRELATION_KEY: envelope["correlation_id"],
             CAUSATION_KEY: envelope["id"],
         }
@@ -513,6 +517,43 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
         if error is not None:
             update["error"] = error
         self.entries.update_one({"_id": entry["_id"]}, {"$set": update})
+
+    def replay_parked(self, source: str | None = None) -> dict[str, Any]:
+        """Apply parked entries again, after their handler was fixed.
+
+        The source's stream has moved on past them, so each runs out of order
+        and without tracking; an entry is claimed first (parked -> replaying)
+        so two replays never apply it twice. One that fails again stays
+        parked with its new error."""
+        assert self.processor is not None
+        query: dict[str, Any] = {"state": PARKED}
+        if source is not None:
+            query["source"] = source
+        replayed, failed = [], []
+        for entry in list(self.entries.find(query, sort=[("source", 1), ("position", 1)])):
+            claimed = self.entries.find_one_and_update(
+                {"_id": entry["_id"], "state": PARKED}, {"$set": {"state": "replaying"}}
+            )
+            if claimed is None:
+                continue  # another replay took it
+            envelope = entry["envelope"]
+            handler = self.handler_for(entry["source"], envelope["type"])
+            error = (
+                LookupError(f"no handler for {entry['source']}.{envelope['type']} any more")
+                if handler is None
+                else self.processor.run_handler(handler, envelope, replay=True)
+            )
+            where = {"source": entry["source"], "position": entry["position"], "id": envelope["id"]}
+            if error is None:
+                self.entries.update_one(
+                    {"_id": entry["_id"]},
+                    {"$set": {"state": APPLIED, "done_at": datetime.now(UTC), "replayed": True}},
+                )
+                replayed.append(where)
+            else:
+                self.mark(entry, PARKED, error=f"{type(error).__name__}: {error}")
+                failed.append({**where, "error": f"{type(error).__name__}: {error}"})
+        return {"replayed": replayed, "still_parked": failed}
 
     def pending(self, source: str, tracked: int, limit: int) -> list[dict[str, Any]]:
         """The pending entries of ``source`` after ``tracked``, lowest first."""

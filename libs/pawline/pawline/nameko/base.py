@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.web.handlers import http
 from nameko_prometheus import PrometheusMetrics
@@ -91,10 +92,30 @@ class PawlineService:
         return self.prometheus.expose_metrics(request)  # type: ignore[no-any-return]
 
 
+class ParkedEntries(DependencyProvider):  # type: ignore[misc]
+    """Gives workers the service's inbox ``replay_parked``, if it subscribes."""
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        inbox = next((e for e in self.container.subextensions if type(e).__name__ == "Inbox"), None)
+        if inbox is None:
+            return None
+        return inbox.replay_parked
+
+
 class EventSourcedService(PawlineService):
     """A service with an event-sourced application and a public event log."""
 
     app: EventSourced
+    parked = ParkedEntries()
+
+    @rpc(expected_exceptions=BadRequestError)
+    def replay_parked(self, source: str | None = None) -> dict[str, object]:
+        """Apply the parked inbox entries (of one source, or all) again, once
+        their handler is fixed: ``{replayed: [...], still_parked: [...]}``."""
+        if self.parked is None:
+            msg = f"{self.name} subscribes to no events: it has no parked entries"
+            raise BadRequestError(msg)
+        return self.parked(source)  # type: ignore[no-any-return]
 
     @rpc(expected_exceptions=BadRequestError)
     def get_notifications(self, after: int, limit: int = 100) -> dict[str, object]:

@@ -36,7 +36,7 @@ CAUSATION_KEY = "causation_id"
 class UnitOfWork:
     """What a handler saves, kept until the handler returns."""
 
-    def __init__(self, app: PawlineApplication, tracking: Tracking) -> None:
+    def __init__(self, app: PawlineApplication, tracking: Tracking | None) -> None:
         self.app = app
         self.processing_event: ProcessingEvent[uuid.UUID] = ProcessingEvent(tracking=tracking)
 
@@ -116,9 +116,9 @@ class EventSourced(DependencyProvider):  # type: ignore[misc]
         tracking = worker_ctx.data.pop(TRACKING_KEY, None)
         if tracking is None:
             return self.app
-        unit = UnitOfWork(
-            self.app, Tracking(application_name=tracking[0], notification_id=tracking[1])
-        )
+        source, position = tracking
+        # position None: a parked entry replayed after tracking moved past it
+        unit = UnitOfWork(self.app, None if position is None else Tracking(source, position))
         self.units[worker_ctx] = unit
         return HandlerApplication(self.app, unit)
 

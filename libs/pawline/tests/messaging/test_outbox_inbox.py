@@ -211,3 +211,35 @@ def test_exchange_is_declared_like_nameko_does():
         "staff.events", "topic", True, False,
     )  # fmt: skip
     assert inbox_queue("payroll", "staff").routing_key == "#"
+
+
+def test_parked_entries_are_replayed_once_their_handler_is_fixed(staff, payroll):
+    payroll_config = payroll()
+    with ServiceRpcProxy("staff", staff) as proxy:
+        poisoned = proxy.hire("Mallory")
+        POISONED.add(poisoned)
+        try:
+            proxy.clock_in(poisoned)
+            after = proxy.hire("Grace")
+            wait_for(lambda: len(applied(payroll_config)) >= 2, what="the event after")
+            dead_letters(payroll_config, "payroll", 1)
+        finally:
+            POISONED.discard(poisoned)  # the fix
+
+    with ServiceRpcProxy("payroll", payroll_config) as proxy:
+        result = proxy.replay_parked("staff")
+        assert [(r["source"], r["position"]) for r in result["replayed"]] == [("staff", 2)]
+        assert result["still_parked"] == []
+        assert proxy.replay_parked() == {"replayed": [], "still_parked": []}  # never twice
+    ledger = applied(payroll_config)
+    assert [(e["type"], e["employee_id"]) for e in ledger] == [
+        ("EmployeeHired", poisoned), ("EmployeeHired", after), ("ClockedIn", poisoned),
+    ]  # fmt: skip
+
+
+def test_a_service_without_subscriptions_says_it_has_nothing_parked(staff):
+    with (
+        ServiceRpcProxy("staff", staff) as proxy,
+        pytest.raises(Exception, match="subscribes to no"),
+    ):
+        proxy.replay_parked()
