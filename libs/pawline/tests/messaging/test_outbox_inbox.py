@@ -175,16 +175,20 @@ def test_unreadable_messages_are_dead_lettered_and_the_service_goes_on(staff, pa
     wait_for(lambda: len(applied(payroll_config)) == 2, what="the next good event")
 
 
-def test_a_handler_that_always_fails_is_parked_and_the_rest_applied(staff, payroll):
-    payroll_config = payroll()
-    with ServiceRpcProxy("staff", staff) as proxy:
+def hire_and_poison(staff_config: dict[str, Any]) -> str:
+    """Hire someone payroll's ClockedIn handler always fails for, and clock them in."""
+    with ServiceRpcProxy("staff", staff_config) as proxy:
         poisoned = proxy.hire("Mallory")
         POISONED.add(poisoned)
-        try:
-            proxy.clock_in(poisoned)
-            after = proxy.hire_many(500, "after")
-        finally:
-            pass
+        proxy.clock_in(poisoned)
+    return poisoned
+
+
+def test_a_handler_that_always_fails_is_parked_and_the_rest_applied(staff, payroll):
+    payroll_config = payroll()
+    poisoned = hire_and_poison(staff)
+    with ServiceRpcProxy("staff", staff) as proxy:
+        after = proxy.hire_many(500, "after")
     try:
         ledger = wait_for(lambda: len(applied(payroll_config)) >= 501 and applied(payroll_config),
                           timeout=120, what="the 500 events after the poisoned one")  # fmt: skip
@@ -215,16 +219,14 @@ def test_exchange_is_declared_like_nameko_does():
 
 def test_parked_entries_are_replayed_once_their_handler_is_fixed(staff, payroll):
     payroll_config = payroll()
-    with ServiceRpcProxy("staff", staff) as proxy:
-        poisoned = proxy.hire("Mallory")
-        POISONED.add(poisoned)
-        try:
-            proxy.clock_in(poisoned)
+    poisoned = hire_and_poison(staff)
+    try:
+        with ServiceRpcProxy("staff", staff) as proxy:
             after = proxy.hire("Grace")
-            wait_for(lambda: len(applied(payroll_config)) >= 2, what="the event after")
-            dead_letters(payroll_config, "payroll", 1)
-        finally:
-            POISONED.discard(poisoned)  # the fix
+        wait_for(lambda: len(applied(payroll_config)) >= 2, what="the event after")
+        dead_letters(payroll_config, "payroll", 1)
+    finally:
+        POISONED.discard(poisoned)  # the fix
 
     with ServiceRpcProxy("payroll", payroll_config) as proxy:
         result = proxy.replay_parked("staff")
