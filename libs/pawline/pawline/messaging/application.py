@@ -27,6 +27,7 @@ from eventsourcing.persistence import ProcessRecorder, Recording
 
 from pawline import contracts
 from pawline.eventstore.mongo import MongoApplicationRecorder
+from pawline.messaging import metrics
 from pawline.messaging.context import current
 
 ENVELOPE_NAMESPACE = uuid.UUID("6f1c2a4e-2b0e-4c55-9f0a-70a1b5c0e7d1")
@@ -121,7 +122,7 @@ class PawlineApplication(Application[uuid.UUID]):
         context = current()
         metadata = []
         for event in processing_event.events:
-            self.public_form(event)  # a public event that breaks its contract is refused here
+            self.public_form(event)  # one that breaks its contract is refused here
             metadata.append(
                 {
                     "business_id": json_native(self._business_id(event, processing_event)),
@@ -130,7 +131,12 @@ class PawlineApplication(Application[uuid.UUID]):
                 }
             )
         processing_event.saved_kwargs["metadata"] = metadata
-        return super()._record(processing_event)
+        recordings = super()._record(processing_event)
+        for event in processing_event.events:
+            published = self.published.get(type(event))
+            kind = published.event_type if published else type(event).__qualname__
+            metrics.APPENDED.labels(self.source, kind).inc()
+        return recordings
 
     @staticmethod
     def _business_id(event: Any, processing_event: ProcessingEvent[uuid.UUID]) -> Any:

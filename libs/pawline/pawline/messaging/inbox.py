@@ -81,7 +81,9 @@ class DeadLetters:
         self._connection: kombu.Connection | None = None
         self._lock = threading.Lock()
 
-    def send(self, body: bytes | str, reason: str, error: str, **details: Any) -> None:
+    def send(
+        self, body: bytes | str, reason: str, error: str, event_type: str = "", **details: Any
+    ) -> None:
         headers = {"x-pawline-reason": reason, "x-pawline-error": error[:2000]}
         headers.update({f"x-pawline-{k}": v for k, v in details.items() if v is not None})
         with self._lock:
@@ -100,7 +102,7 @@ class DeadLetters:
                     log.warning("dead-lettering failed (%s); attempt %d", e, attempt)
                     time.sleep(_backoff(attempt))
                     continue
-                metrics.DEAD_LETTERED.labels(self.service, reason).inc()
+                metrics.DEAD_LETTERED.labels(self.service, reason, event_type).inc()
                 return
         msg = f"could not dead-letter a message of {self.service} ({reason}: {error})"
         raise ConnectionError(msg)
@@ -164,8 +166,9 @@ class Receiver:
         except contracts.ContractError as e:
             reason = "unknown_type" if e.code == contracts.UnknownEventType.code else "invalid"
             self.inbox.dead_letters.send(
-                body, reason, str(e), queue=f"{self.inbox.service}.inbox.{self.source}"
-            )
+                body, reason, str(e), event_type=e.type or "",
+                queue=f"{self.inbox.service}.inbox.{self.source}",
+            )  # fmt: skip
             message.ack()
             return
         except ValueError as e:
@@ -389,8 +392,9 @@ class Processor:
                   source, entry["position"], self.MAX_ATTEMPTS, text)  # fmt: skip
         self.inbox.mark(entry, PARKED, error=text)
         self.inbox.dead_letters.send(
-            json.dumps(envelope), "handler_failed", text, source=source, position=entry["position"]
-        )
+            json.dumps(envelope), "handler_failed", text, event_type=envelope["type"],
+            source=source, position=entry["position"],
+        )  # fmt: skip
         self.inbox.record_tracking(source, entry["position"])
         metrics.PARKED.labels(self.inbox.service, source, envelope["type"]).inc()
 
@@ -591,6 +595,14 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
         self._lag_reported_at[source] = now
         pending = self.entries.count_documents({"source": source, "state": PENDING})
         metrics.INBOX_LAG.labels(self.service, source).set(pending)
+        oldest = self.entries.find_one(
+            {"state": PENDING, "source": source}, {"received_at": 1}, sort=[("position", 1)]
+        )
+        waited = 0.0
+        if oldest is not None:
+            since = oldest["received_at"].replace(tzinfo=UTC)
+            waited = (datetime.now(UTC) - since).total_seconds()
+        metrics.INBOX_LAG_SECONDS.labels(self.service, source).set(waited)
 
 
 class Subscription(Entrypoint):  # type: ignore[misc]

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+APPENDED = Counter(
+    "pawline_events_appended", "Events saved to the service's log (its outbox), by type",
+    ["service", "type"],
+)  # fmt: skip
 PUBLISHED = Counter(
     "pawline_events_published", "Events the relay published and the broker confirmed",
     ["service", "type"],
@@ -24,6 +28,10 @@ PUBLISH_SECONDS = Histogram(
 RELAY_LAG = Gauge(
     "pawline_relay_lag_events", "Log entries not yet passed by the relay", ["service"]
 )
+RELAY_LAG_SECONDS = Gauge(
+    "pawline_relay_lag_seconds", "Age of the event the relay published last, when published",
+    ["service"],
+)  # fmt: skip
 LEASE_HELD = Gauge("pawline_lease_held", "1 if this replica holds the lease", ["service", "lease"])
 RECEIVED = Counter(
     "pawline_events_received", "Events written to the inbox", ["service", "source", "type"]
@@ -45,7 +53,7 @@ PARKED = Counter(
 )  # fmt: skip
 DEAD_LETTERED = Counter(
     "pawline_events_dead_lettered", "Messages sent to the dead-letter queue",
-    ["service", "reason"],
+    ["service", "reason", "type"],
 )  # fmt: skip
 HANDLER_SECONDS = Histogram(
     "pawline_handler_seconds", "Time to apply one inbox entry", ["service", "source"]
@@ -53,3 +61,7 @@ HANDLER_SECONDS = Histogram(
 INBOX_LAG = Gauge(
     "pawline_inbox_lag_events", "Inbox entries received and not yet applied", ["service", "source"]
 )
+INBOX_LAG_SECONDS = Gauge(
+    "pawline_inbox_lag_seconds", "How long the oldest entry not yet applied has waited",
+    ["service", "source"],
+)  # fmt: skip

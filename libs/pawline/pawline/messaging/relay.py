@@ -26,6 +26,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import kombu
@@ -145,6 +146,8 @@ class OutboxRelay:
                     envelope["previous_position"] = previous_public
                     self.publish(envelope)
                     previous_public = notification.id
+                    age = datetime.now(UTC) - datetime.fromisoformat(envelope["occurred_at"])
+                    metrics.RELAY_LAG_SECONDS.labels(self.app.source).set(age.total_seconds())
                 position = notification.id
         finally:
             # One checkpoint per batch, covering only what the broker

@@ -92,12 +92,19 @@ def test_metrics_pass_promtool_and_count_the_flow(platform):
     )
     assert published_now == published + 3
     assert sample(staff_url, "pawline_lease_held", service="staff", lease="relay") == 1
+    appended = sample(
+        staff_url, "pawline_events_appended_total", service="staff", type="EmployeeHired"
+    )
+    assert appended >= 3
+    assert sample(staff_url, "pawline_relay_lag_seconds", service="staff") >= 0
     assert sample(staff_url, "staff_rpc_requests_total", method_name="hire_many") == 1
     applied_now = sample(
         payroll_url, "pawline_events_applied_total", service="payroll", type="EmployeeHired"
     )
     assert applied_now == applied + 3
     assert sample(payroll_url, "pawline_handler_seconds_count", service="payroll") == handled + 3
+    text = requests.get(f"{payroll_url}/metrics", timeout=5).text
+    assert 'pawline_inbox_lag_seconds{service="payroll",source="staff"}' in text
 
 
 def test_ready_when_broker_store_relay_and_processor_run(platform):

@@ -12,6 +12,7 @@ import pytest
 from nameko.events import event_handler
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
+from prometheus_client import REGISTRY
 
 from pawline.messaging.inbox import dead_letter_queue, inbox_queue
 from pawline.messaging.relay import event_exchange
@@ -169,6 +170,12 @@ def test_unreadable_messages_are_dead_lettered_and_the_service_goes_on(staff, pa
     errors = " ".join(m.headers["x-pawline-error"] for m in letters)
     assert "EmployeeTeleported" in errors
     assert "role" in errors
+    counted = REGISTRY.get_sample_value(
+        "pawline_events_dead_lettered_total",
+        {"service": "payroll", "reason": "unknown_type", "type": "EmployeeTeleported"},
+    )
+    assert counted is not None
+    assert counted >= 1
 
     with ServiceRpcProxy("staff", staff) as proxy:
         proxy.hire("Grace")
