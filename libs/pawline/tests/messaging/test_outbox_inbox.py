@@ -12,13 +12,23 @@ import pytest
 from nameko.events import event_handler
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
+from nameko.testing.utils import get_extension
 from prometheus_client import REGISTRY
 
+from pawline.contracts import ContractError
 from pawline.messaging.inbox import dead_letter_queue, inbox_queue
-from pawline.messaging.relay import event_exchange
+from pawline.messaging.relay import archive_queue, event_exchange
+from pawline.nameko import EventSourced
 
 from .conftest import wait_for
-from .kit_services import BUSINESS, POISONED, PayrollService, StaffService
+from .kit_services import (
+    BUSINESS,
+    POISONED,
+    Employee,
+    PayrollService,
+    StaffApplication,
+    StaffService,
+)
 
 
 @pytest.fixture
@@ -252,3 +262,46 @@ def test_a_service_without_subscriptions_says_it_has_nothing_parked(staff):
         pytest.raises(Exception, match="subscribes to no"),
     ):
         proxy.replay_parked()
+
+
+def test_an_event_that_breaks_its_contract_is_refused_at_the_source(mongo_uri, mongo_database):
+    app = StaffApplication(env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_database})
+    with pytest.raises(ContractError, match=r"EmployeeHired.*role"):
+        app.save(Employee(BUSINESS, "Ada", "Overlord"))
+    assert app.recorder.max_notification_id() is None  # nothing reached the log
+    app.close()
+
+
+def test_an_unroutable_publish_is_counted_and_retried_not_dropped(
+    container_factory, service_config
+):
+    config = service_config()
+    staff = container_factory(StaffService, config)
+    staff.start()
+    relay = get_extension(staff, EventSourced).relay
+    app = get_extension(staff, EventSourced).app
+    employee = Employee(BUSINESS, "Ada", "Employee")
+    app.save(employee)
+    wait_for(lambda: relay.checkpoint()[0] == 1, what="the first publish")
+    before = (
+        REGISTRY.get_sample_value(
+            "pawline_publish_failures_total", {"service": "staff", "reason": "unroutable"}
+        )
+        or 0.0
+    )
+
+    with kombu.Connection(config["AMQP_URI"]) as connection:  # ops deleted the only binding
+        archive_queue("staff")(connection.default_channel).delete()
+    app.save(Employee(BUSINESS, "Grace", "Employee"))
+
+    wait_for(lambda: relay.checkpoint()[0] == 2, what="the retried publish")
+    after = REGISTRY.get_sample_value(
+        "pawline_publish_failures_total", {"service": "staff", "reason": "unroutable"}
+    )
+    assert after == before + 1  # returned once, then published again, now routed
+    with kombu.Connection(config["AMQP_URI"]) as connection:
+        queue = archive_queue("staff")(connection.default_channel)
+        message = queue.get(no_ack=True)
+        assert message is not None
+        assert message.payload["data"]["name"] == "Grace"
+        assert queue.get(no_ack=True) is None
