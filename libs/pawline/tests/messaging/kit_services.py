@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
 from nameko.rpc import rpc
 
@@ -84,6 +85,24 @@ class Payment(Aggregate):
         self.employee_id = employee_id
 
 
+class Attendance(Aggregate):
+    """Every clock-in of one employee: handlers of one batch share it."""
+
+    @staticmethod
+    def create_id(business_id: str, employee_id: str) -> uuid.UUID:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"attendance/{employee_id}")
+
+    @event("Opened")
+    def __init__(self, business_id: str, employee_id: str) -> None:
+        self.business_id = business_id
+        self.employee_id = employee_id
+        self.positions: list[int] = []
+
+    @event("ClockInCounted")
+    def count(self, position: int) -> None:
+        self.positions.append(position)
+
+
 class PayrollApplication(PawlineApplication):
     source = "payroll"
 
@@ -108,10 +127,17 @@ class PayrollService(EventSourcedService):
 
     @subscribe("staff", "ClockedIn")
     def on_clocked_in(self, envelope: dict[str, Any]) -> None:
-        if envelope["data"]["employee_id"] in self.poisoned():
-            msg = f"cannot pay {envelope['data']['employee_id']}"
+        employee_id = envelope["data"]["employee_id"]
+        if employee_id in self.poisoned():
+            msg = f"cannot pay {employee_id}"
             raise RuntimeError(msg)
         self._record(envelope)
+        try:
+            attendance = self.app.repository.get(Attendance.create_id(BUSINESS, employee_id))
+        except AggregateNotFoundError:
+            attendance = Attendance(BUSINESS, employee_id)
+        attendance.count(envelope["position"])
+        self.app.save(attendance)
 
     def _record(self, envelope: dict[str, Any]) -> None:
         log.info("recording %s at %s", envelope["type"], envelope["position"])
@@ -123,6 +149,13 @@ class PayrollService(EventSourcedService):
 
     def poisoned(self) -> set[str]:
         return POISONED
+
+    @rpc
+    def attendance(self, employee_id: str) -> list[int]:
+        try:
+            return self.app.repository.get(Attendance.create_id(BUSINESS, employee_id)).positions
+        except AggregateNotFoundError:
+            return []
 
     @rpc
     def applied(self) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ relay publishes its public events, a consumer applies each once, in order."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -152,6 +153,26 @@ def test_the_same_message_delivered_twice_is_applied_once(staff, payroll):
         lambda: len(applied(payroll_config)) >= 2 and applied(payroll_config), what="second"
     )
     assert [e["position"] for e in ledger] == [1, 2]
+
+
+class LogLines(logging.Handler):
+    """What one logger says, from any thread (nameko workers included)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+        self.logger = logging.getLogger(name)
+        self.level_before = self.logger.level
+        self.logger.setLevel(logging.INFO)
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def close(self) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.level_before)
+        super().close()
 
 
 def hire_and_wait(staff_config: dict[str, Any], payroll_config: dict[str, Any], name: str) -> None:
@@ -305,3 +326,23 @@ def test_an_unroutable_publish_is_counted_and_retried_not_dropped(
         assert message is not None
         assert message.payload["data"]["name"] == "Grace"
         assert queue.get(no_ack=True) is None
+
+
+def test_handlers_of_one_batch_changing_one_aggregate_are_each_applied_once(staff, payroll):
+    conflicts = LogLines("pawline.messaging.inbox")
+    with ServiceRpcProxy("staff", staff) as proxy:
+        employee_id = proxy.hire("Ada")
+        for _ in range(5):
+            proxy.clock_in(employee_id)
+    # Started after: payroll replays all six at once, so they form one batch,
+    # whose handlers all change the same Attendance aggregate.
+    payroll_config = payroll()
+    with ServiceRpcProxy("payroll", payroll_config) as proxy:
+        counted = wait_for(
+            lambda: len(positions := proxy.attendance(employee_id)) >= 5 and positions,
+            what="five clock-ins counted",
+        )
+    assert counted == [2, 3, 4, 5, 6]
+    assert [e["position"] for e in applied(payroll_config)] == [1, 2, 3, 4, 5, 6]
+    conflicts.close()
+    assert len([m for m in conflicts.messages if "one at a time" in m]) == 1  # then singly
