@@ -40,9 +40,10 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 from kombu import Exchange, Queue
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 from nameko.standalone.rpc import ClusterRpcProxy
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from pawline import contracts
+from pawline.eventstore.mongo import DUPLICATE_KEY
 from pawline.messaging import metrics
 from pawline.messaging.broker import confirmed_connection, release_quietly
 from pawline.messaging.lease import Lease
@@ -125,12 +126,16 @@ class Receiver:
     """Consumes ``<service>.inbox.<source>`` into the inbox; reconnects forever."""
 
     PREFETCH = 100
+    BURST_WAIT = 0.005  # how long a burst may take to arrive before it is written
 
     def __init__(self, inbox: Inbox, source: str) -> None:
         self.inbox = inbox
         self.source = source
         self.stopped = threading.Event()
         self.ready = False
+        # Readable messages received and not yet written: written together
+        # (one insert for a burst), then acked.
+        self.buffer: list[tuple[dict[str, Any], Any]] = []
 
     def run(self) -> None:
         attempt = 0
@@ -148,10 +153,15 @@ class Receiver:
                     self.ready, attempt = True, 0
                     while not self.stopped.is_set():
                         try:
-                            connection.drain_events(timeout=0.5)
+                            connection.drain_events(timeout=self.BURST_WAIT if self.buffer else 0.5)
                         except TimeoutError:
+                            self.write_buffer()
                             connection.heartbeat_check()
+                        if len(self.buffer) >= self.PREFETCH:
+                            self.write_buffer()
+                    self.write_buffer()
             except Exception as e:  # any error: a dead loop would be a silent outage
+                self.buffer.clear()  # unacked: the broker delivers them again
                 self.ready = False
                 attempt += 1
                 log.warning(
@@ -177,20 +187,34 @@ class Receiver:
             self.inbox.dead_letters.send(body, "unreadable", f"not a JSON object: {e}")
             message.ack()
             return
+        self.buffer.append((envelope, message))
+
+    def write_buffer(self) -> None:
+        """Write the buffered entries in one go, then ack them; while the
+        store is away, keep them and try again (they stay unacked)."""
+        if not self.buffer:
+            return
         attempt = 0
         while True:
             try:
-                self.inbox.receive(envelope, after=envelope.get("previous_position"))
+                self.inbox.receive_many(
+                    [(envelope, envelope.get("previous_position")) for envelope, _ in self.buffer]
+                )
                 break
-            except (PyMongoError, PersistenceError) as e:  # the store is away: keep it, retry
+            except (PyMongoError, PersistenceError) as e:  # the store is away: keep them, retry
                 attempt += 1
                 log.warning(
-                    "inbox of %s cannot store %s: %s", self.inbox.service, envelope["id"], e
-                )
+                    "inbox of %s cannot store %d entries: %s", self.inbox.service,
+                    len(self.buffer), e,
+                )  # fmt: skip
                 if self.stopped.wait(_backoff(attempt)):
-                    message.requeue()
+                    for _, message in self.buffer:
+                        message.requeue()
+                    self.buffer.clear()
                     return
-        message.ack()
+        for _, message in self.buffer:
+            message.ack()
+        self.buffer.clear()
         self.inbox.wakeup.set()
 
     def read(self, body: bytes | str) -> dict[str, Any]:
@@ -558,26 +582,39 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
         return app.process_recorder.max_tracking_id(source) or 0  # type: ignore[attr-defined]
 
     def receive(self, envelope: dict[str, Any], after: int | None) -> bool:
-        """Store an entry; False if it was already received (entries are
-        kept once applied, so the unique index alone drops duplicates)."""
-        source, position = envelope["source"], envelope["position"]
+        """Store an entry; False if it was already received."""
+        return self.receive_many([(envelope, after)]) == 1
+
+    def receive_many(self, entries: list[tuple[dict[str, Any], int | None]]) -> int:
+        """Store entries in one write; return how many were new. Entries are
+        kept once applied, so the unique index alone drops duplicates."""
+        now = datetime.now(UTC)
+        docs = [
+            {
+                "source": envelope["source"],
+                "position": envelope["position"],
+                "type": envelope["type"],
+                "envelope": envelope,
+                "after": after,
+                "state": PENDING,
+                "received_at": now,
+            }
+            for envelope, after in entries
+        ]
+        duplicates: set[int] = set()
         try:
-            self.entries.insert_one(
-                {
-                    "source": source,
-                    "position": position,
-                    "type": envelope["type"],
-                    "envelope": envelope,
-                    "after": after,
-                    "state": PENDING,
-                    "received_at": datetime.now(UTC),
-                }
-            )
-        except DuplicateKeyError:
-            metrics.DUPLICATES.labels(self.service, source).inc()
-            return False
-        metrics.RECEIVED.labels(self.service, source, envelope["type"]).inc()
-        return True
+            self.entries.insert_many(docs, ordered=False)
+        except BulkWriteError as e:
+            errors = e.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors) or not errors:
+                raise
+            duplicates = {error["index"] for error in errors}
+        for index, doc in enumerate(docs):
+            if index in duplicates:
+                metrics.DUPLICATES.labels(self.service, doc["source"]).inc()
+            else:
+                metrics.RECEIVED.labels(self.service, doc["source"], doc["type"]).inc()
+        return len(docs) - len(duplicates)
 
     def record_tracking(self, source: str, position: int) -> None:
         app = self.event_sourced.app
