@@ -34,12 +34,17 @@ class Lease:
         self.ttl = ttl
         self.holder = holder or f"{uuid.uuid4()}"
         self._valid_until = 0.0  # monotonic clock, ours
+        self._renewed_at = -ttl
 
     def hold(self) -> bool:
         """Take the lease if free or expired, renew it if ours. False if
-        another holder has it, or the store cannot be reached."""
-        now = datetime.now(UTC)
+        another holder has it, or the store cannot be reached. A lease held
+        and renewed less than a third of its time ago is not written again
+        (callers ask on every loop)."""
         started = time.monotonic()
+        if self.held and started - self._renewed_at < self.ttl / 3:
+            return True
+        now = datetime.now(UTC)
         try:
             self.collection.update_one(
                 {"_id": self.name, "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}]},
@@ -53,6 +58,7 @@ class Lease:
             return self.held
         # Count validity from before the write: never longer than the store's view.
         self._valid_until = started + self.ttl
+        self._renewed_at = started
         return True
 
     @property

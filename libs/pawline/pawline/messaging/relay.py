@@ -91,6 +91,7 @@ class OutboxRelay:
         self._connection: kombu.Connection | None = None
         self._producer: kombu.Producer | None = None
         self._returned: list[Any] = []
+        self._checkpoint: tuple[int, int | None] | None = None
         self.attempt = 0
         self.running = False
 
@@ -106,6 +107,7 @@ class OutboxRelay:
             {"$set": {"position": position, "previous_public": previous_public}},
             upsert=True,
         )
+        self._checkpoint = (position, previous_public)
 
     # --- the loop --------------------------------------------------------------
 
@@ -115,6 +117,7 @@ class OutboxRelay:
             while not self._stopped.is_set():
                 try:
                     if not self.lease.hold():
+                        self._checkpoint = None
                         metrics.LEASE_HELD.labels(self.app.source, "relay").set(0)
                         self._stopped.wait(self.IDLE_WAIT)
                         continue
@@ -133,7 +136,11 @@ class OutboxRelay:
     def relay_pending(self) -> int:
         """Publish what the log holds past the checkpoint; return how many
         log entries were passed (0: nothing new)."""
-        position, previous_public = self.checkpoint()
+        # While we hold the lease nobody else moves the checkpoint: read it
+        # from the store only when we (re)take the lease or after a failure.
+        if self._checkpoint is None:
+            self._checkpoint = self.checkpoint()
+        position, previous_public = self._checkpoint
         records = self.app.process_recorder.select_records(position, self.BATCH)
         if records:
             metrics.RELAY_LAG.labels(self.app.source).set(records[-1][0].id - position)
@@ -206,6 +213,7 @@ class OutboxRelay:
 
     def _back_off(self, error: Exception) -> None:
         self._close()  # a fresh connection next time
+        self._checkpoint = None
         self.attempt += 1
         metrics.PUBLISH_FAILURES.labels(self.app.source, type(error).__name__).inc()
         delay = min(self.MAX_BACKOFF, 0.1 * 2 ** min(self.attempt, 10)) * random.uniform(0.5, 1)  # noqa: S311
