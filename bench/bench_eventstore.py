@@ -485,10 +485,11 @@ def fmt_spread(fig: Figure[Any]) -> str:
     return f" ± {fig.spread:.0%}" if fig.spread else ""
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path`` (up to the next '## '), or add it."""
+def write_section(path: Path, section: str, title: str = SECTION_TITLE) -> None:
+    """Replace the section headed ``title`` of ``path`` (up to the next '## '),
+    or add it; each benchmark writes its own section of the same file."""
     text = path.read_text() if path.exists() else FILE_HEADER
-    heading = re.compile(rf"^{re.escape(SECTION_TITLE)}[ \t]*$", re.MULTILINE)
+    heading = re.compile(rf"^{re.escape(title)}[ \t]*$", re.MULTILINE)
     found = heading.search(text)
     if found is None:
         text = text.rstrip("\n") + "\n\n" + section

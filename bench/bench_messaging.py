@@ -68,7 +68,6 @@ import json
 import logging
 import os
 import platform
-import re
 import signal
 import statistics
 import subprocess
@@ -87,7 +86,7 @@ from typing import Any
 
 import kombu
 import raw_kombu
-from bench_eventstore import FILE_HEADER, cpu_model, fmt_ratio, ram_total, version_of
+from bench_eventstore import cpu_model, fmt_ratio, ram_total, version_of, write_section
 from messaging_services import StaffApplication, StaffService, new_employee
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -1010,22 +1009,6 @@ def notes(plan: Plan, r: Results) -> list[str]:
     return out
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path`` (up to the next '## '), or add it."""
-    text = path.read_text() if path.exists() else FILE_HEADER
-    heading = re.compile(rf"^{re.escape(SECTION_TITLE)}[ \t]*$", re.MULTILINE)
-    found = heading.search(text)
-    if found is None:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        following = re.compile(r"^## ", re.MULTILINE).search(text, found.end())
-        end = following.start() if following else len(text)
-        rest = text[end:]
-        text = text[: found.start()] + section + ("\n" + rest if rest else "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 # ---------------------------------------------------------------------- run
 
 
@@ -1082,7 +1065,7 @@ def benchmark(mongo_uri: str | None, plan: Plan, quick: bool, output: Path) -> N
             print(f"  ({time.monotonic() - started:.1f} s)", flush=True)
         about.load_after = load()
         section = render(about, plan, results)
-    write_section(output, section)
+    write_section(output, section, SECTION_TITLE)
     print(f"\nWrote {output}\n\n{section}")
 
 
