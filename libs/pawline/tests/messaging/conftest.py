@@ -17,12 +17,21 @@ from pawline.testing.pytest_plugin import drop_database, fresh_database_name
 def service_config(
     rabbit_config: dict[str, Any], mongo_uri: str
 ) -> Iterator[Callable[[], dict[str, Any]]]:
-    """Call it once per service: a config on the test's vhost, with a database of its own."""
+    """Call it once per service: a config on the test's vhost, with a database of its own.
+
+    The store gets 15 s per call instead of the default 5: the embedded
+    SecantusDB has been seen to stall for over 5 s late in a full run (cause
+    not found yet). Tests of the store-down bound set their own (1 s)."""
     databases: list[str] = []
 
     def make() -> dict[str, Any]:
         databases.append(fresh_database_name())
-        return {**rabbit_config, "MONGO_URI": mongo_uri, "MONGO_DATABASE": databases[-1]}
+        return {
+            **rabbit_config,
+            "MONGO_URI": mongo_uri,
+            "MONGO_DATABASE": databases[-1],
+            "MONGO_TIMEOUT": 15,
+        }
 
     yield make
     for name in databases:
