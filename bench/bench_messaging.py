@@ -61,7 +61,6 @@ import eventlet
 eventlet.monkey_patch()
 
 import argparse
-import base64
 import contextlib
 import datetime as dt
 import json
@@ -96,6 +95,7 @@ from pawline.messaging.application import PawlineApplication
 from pawline.messaging.relay import event_exchange
 from pawline.nameko import EventSourced
 from pawline.testing.embedded_store import EmbeddedStore, free_port
+from pawline.testing.rabbit import DEFAULT_CTL_URI, management_request
 
 SECTION_TITLE = "## Messaging (issue 3)"
 HERE = Path(__file__).resolve().parent
@@ -103,7 +103,6 @@ ROOT = HERE.parent
 DEFAULT_OUTPUT = HERE / "results.md"
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
-DEFAULT_CTL_URI = "http://guest:guest@127.0.0.1:15672"
 
 SHELLS = ("booking", "billing", "staff", "notify", "status", "gateway")  # as `make up` runs them
 BENCH_CONFIG = HERE / "messaging.yaml"
@@ -316,18 +315,8 @@ def rss_mib(pid: int) -> float:
 
 
 def management(path: str, method: str = "GET", body: object = None) -> Any:
-    parsed = urllib.parse.urlsplit(os.environ.get("RABBIT_CTL_URI") or DEFAULT_CTL_URI)
-    base = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or 15672}"
-    request = urllib.request.Request(base + path, method=method)
-    credentials = f"{parsed.username or 'guest'}:{parsed.password or 'guest'}"
-    request.add_header("Authorization", "Basic " + base64.b64encode(credentials.encode()).decode())
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, data=data, timeout=10) as response:
-        text = response.read()
-    return json.loads(text) if text else None
+    ctl_uri = os.environ.get("RABBIT_CTL_URI") or DEFAULT_CTL_URI
+    return management_request(ctl_uri, path, method, body, timeout=10)
 
 
 @contextlib.contextmanager

@@ -18,9 +18,7 @@ Settings (environment, with local defaults):
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -36,6 +34,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
+from pawline.testing import rabbit
 from pawline.testing.embedded_store import (
     EmbeddedStore,
     EmbeddedStoreError,
@@ -46,7 +45,7 @@ from pawline.testing.embedded_store import (
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
-DEFAULT_CTL_URI = "http://guest:guest@127.0.0.1:15672"
+DEFAULT_CTL_URI = rabbit.DEFAULT_CTL_URI
 STORE_PORT = 27017
 # service -> port of its HTTP entrypoints (/health, later /metrics); API.md
 SERVICES = {
@@ -106,18 +105,7 @@ def is_local(host: str) -> bool:
 
 
 def management_request(path: str, method: str = "GET", body: object = None) -> object:
-    parsed = urllib.parse.urlsplit(ctl_uri())
-    base = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or 15672}"
-    request = urllib.request.Request(base + path, method=method)  # noqa: S310
-    credentials = f"{parsed.username or 'guest'}:{parsed.password or 'guest'}"
-    request.add_header("Authorization", "Basic " + base64.b64encode(credentials.encode()).decode())
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, data=data, timeout=5) as response:  # noqa: S310
-        text = response.read()
-    return json.loads(text) if text else None
+    return rabbit.management_request(ctl_uri(), path, method, body)
 
 
 def management_answers() -> bool:

@@ -25,7 +25,6 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,14 +77,12 @@ class OutboxRelay:
         lease: Lease,
         checkpoints: Any,
         wakeup: threading.Event,
-        on_published: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.app = app
         self.amqp_uri = amqp_uri
         self.lease = lease
         self.checkpoints = checkpoints  # collection: {_id: "relay", position, previous_public}
         self.wakeup = wakeup
-        self.on_published = on_published
         self.exchange = event_exchange(app.source)
         self._stopped = threading.Event()
         self._connection: kombu.Connection | None = None
@@ -187,8 +184,6 @@ class OutboxRelay:
             raise UnroutableError(msg)
         metrics.PUBLISHED.labels(self.app.source, envelope["type"]).inc()
         metrics.PUBLISH_SECONDS.labels(self.app.source).observe(time.monotonic() - started)
-        if self.on_published is not None:
-            self.on_published(envelope)
 
     # --- the broker --------------------------------------------------------------
 
