@@ -1005,7 +1005,9 @@ def load() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def benchmark(mongo_uri: str | None, plan: Plan, quick: bool, output: Path) -> None:
+def benchmark(
+    mongo_uri: str | None, plan: Plan, quick: bool, output: Path, only: Sequence[str] = ()
+) -> None:
     run_id = uuid.uuid4().hex[:8]
     results = Results()
     with contextlib.ExitStack() as stack:
@@ -1045,6 +1047,8 @@ def benchmark(mongo_uri: str | None, plan: Plan, quick: bool, output: Path) -> N
             ("memory", lambda: measure_memory(run, plan, results)),
         ]
         for part, measure in parts:
+            if only and part not in only:
+                continue
             print(f"{part}:", flush=True)
             started = time.monotonic()
             try:
@@ -1076,11 +1080,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"Markdown file to update (default: {DEFAULT_OUTPUT})",
     )
     parser.add_argument("--quick", action="store_true", help="a smoke test (< 60 s)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["baselines", "relay", "end to end", "memory"],
+        help="run only this part (repeatable; results.md is then not a full run: use --output)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Let SIGTERM unwind like Ctrl-C, so every process, vhost and database is cleaned up.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    benchmark(args.mongo_uri, QUICK if args.quick else FULL, args.quick, args.output)
+    benchmark(args.mongo_uri, QUICK if args.quick else FULL, args.quick, args.output, args.only or ())
     return 0
 
 

@@ -22,7 +22,8 @@ PUBLISH_FAILURES = Counter(
     ["service", "reason"],
 )  # fmt: skip
 PUBLISH_SECONDS = Histogram(
-    "pawline_publish_seconds", "Time to publish one event and get its confirm", ["service"],
+    "pawline_publish_seconds", "Time to publish a batch of events and get their confirms",
+    ["service"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )  # fmt: skip
 RELAY_LAG = Gauge(

@@ -4,10 +4,14 @@ losing one.
 It follows the application's notification log from its checkpoint, turns
 each public event into an envelope, and publishes it in nameko's wire
 convention (topic exchange ``<source>.events``, routing key = type, JSON,
-persistent) with publisher confirms and ``mandatory``. The checkpoint moves
-only past events the broker confirmed as routed (once per batch); an unroutable, refused or
+persistent, ``message_id`` = envelope id) with publisher confirms and
+``mandatory``. A batch of log entries is published with its confirms
+pipelined (every message sent, then every ack awaited: one round trip per
+batch, not per event). The checkpoint moves, once per batch, only past
+events the broker confirmed as routed; an unroutable, refused or
 unconfirmed publish is retried with backoff, counted, never dropped. So a
-crash can publish a batch twice, never lose an event (consumers drop duplicates).
+crash can publish a batch twice, never lose an event (consumers drop
+duplicates).
 
 Each envelope also carries ``previous_position``: the position of the
 source's previous public event, so a consumer can tell a gap (a message it
@@ -35,7 +39,7 @@ from pymongo.errors import PyMongoError
 
 from pawline.messaging import metrics
 from pawline.messaging.application import PawlineApplication
-from pawline.messaging.broker import confirmed_connection, release_quietly
+from pawline.messaging.broker import PipelinedPublisher, UnconfirmedError
 from pawline.messaging.lease import Lease
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,10 @@ ARCHIVE_MAX_LENGTH = 100_000
 
 class UnroutableError(Exception):
     """The broker returned the message: nothing is bound for its routing key."""
+
+
+class RefusedError(Exception):
+    """The broker refused the message (a nack)."""
 
 
 def event_exchange(source: str) -> Exchange:
@@ -65,7 +73,8 @@ def archive_queue(source: str) -> Queue:
 class OutboxRelay:
     """Run :meth:`run` in a thread of its own; :meth:`stop` ends it."""
 
-    BATCH = 200
+    BATCH = 200  # log entries read, and their envelopes published, at once
+    CONFIRM_TIMEOUT = 30.0
     IDLE_WAIT = 1.0  # also how often a standby asks for the lease
     MAX_BACKOFF = 10.0
 
@@ -84,10 +93,10 @@ class OutboxRelay:
         self.checkpoints = checkpoints  # collection: {_id: "relay", position, previous_public}
         self.wakeup = wakeup
         self.exchange = event_exchange(app.source)
+        self.publisher = PipelinedPublisher(
+            amqp_uri, self.exchange, declare=(self.exchange, archive_queue(app.source))
+        )
         self._stopped = threading.Event()
-        self._connection: kombu.Connection | None = None
-        self._producer: kombu.Producer | None = None
-        self._returned: list[Any] = []
         self._checkpoint: tuple[int, int | None] | None = None
         self.attempt = 0
         self.running = False
@@ -139,72 +148,61 @@ class OutboxRelay:
             self._checkpoint = self.checkpoint()
         position, previous_public = self._checkpoint
         records = self.app.process_recorder.select_records(position, self.BATCH)
-        if records:
-            metrics.RELAY_LAG.labels(self.app.source).set(records[-1][0].id - position)
-        try:
-            for notification, metadata in records:
-                if not self.lease.held or self._stopped.is_set():
-                    break
-                envelope = self.app.envelope(notification, metadata)
-                if envelope is not None:
-                    envelope["previous_position"] = previous_public
-                    self.publish(envelope)
-                    previous_public = notification.id
-                    age = datetime.now(UTC) - datetime.fromisoformat(envelope["occurred_at"])
-                    metrics.RELAY_LAG_SECONDS.labels(self.app.source).set(age.total_seconds())
-                position = notification.id
-        finally:
-            # One checkpoint per batch, covering only what the broker
-            # confirmed: a crash before it republishes at most this batch,
-            # which consumers drop as duplicates.
-            if records:
-                self._save_checkpoint(position, previous_public)
-        metrics.RELAY_LAG.labels(self.app.source).set(
-            max((records[-1][0].id if records else position) - position, 0)
-        )
-        return len(records)
-
-    def publish(self, envelope: dict[str, Any]) -> None:
-        producer = self._ensure_producer()
-        self._returned.clear()
+        if not records:
+            metrics.RELAY_LAG.labels(self.app.source).set(0)
+            return 0
+        metrics.RELAY_LAG.labels(self.app.source).set(records[-1][0].id - position)
+        # Each log entry and its envelope (None: internal), in log order.
+        outgoing: list[tuple[int, dict[str, Any] | None]] = []
+        for notification, metadata in records:
+            envelope = self.app.envelope(notification, metadata)
+            if envelope is not None:
+                envelope["previous_position"] = previous_public
+                previous_public = notification.id
+            outgoing.append((notification.id, envelope))
+        envelopes = [envelope for _, envelope in outgoing if envelope is not None]
+        if not self.lease.held or self._stopped.is_set():
+            return 0
         started = time.monotonic()
-        producer.publish(
-            envelope,
-            exchange=self.exchange,
-            routing_key=envelope["type"],
-            serializer="json",
-            delivery_mode=2,
-            mandatory=True,
-            headers={"correlation_id": envelope["correlation_id"]},
-            retry=False,
+        confirmed = self.publisher.publish(
+            [(envelope, envelope["type"]) for envelope in envelopes], self.CONFIRM_TIMEOUT
         )
-        if self._returned:
-            metrics.PUBLISH_FAILURES.labels(self.app.source, "unroutable").inc()
-            msg = f"{envelope['type']} at position {envelope['position']} was unroutable"
-            raise UnroutableError(msg)
-        metrics.PUBLISHED.labels(self.app.source, envelope["type"]).inc()
-        metrics.PUBLISH_SECONDS.labels(self.app.source).observe(time.monotonic() - started)
+        if envelopes:
+            metrics.PUBLISH_SECONDS.labels(self.app.source).observe(time.monotonic() - started)
+        # The checkpoint covers only what the broker confirmed: the entries
+        # before the first envelope not confirmed. A crash before it is
+        # written republishes this batch, which consumers drop as duplicates.
+        position, previous_public = self._checkpoint
+        passed = 0
+        for log_position, envelope in outgoing:
+            if envelope is not None:
+                if confirmed == 0:
+                    break
+                confirmed -= 1
+                metrics.PUBLISHED.labels(self.app.source, envelope["type"]).inc()
+                previous_public = log_position
+                age = datetime.now(UTC) - datetime.fromisoformat(envelope["occurred_at"])
+                metrics.RELAY_LAG_SECONDS.labels(self.app.source).set(age.total_seconds())
+            position = log_position
+            passed += 1
+        if passed:
+            self._save_checkpoint(position, previous_public)
+        metrics.RELAY_LAG.labels(self.app.source).set(records[-1][0].id - position)
+        if passed < len(outgoing):
+            reason = "unroutable" if self.publisher.returned else "refused"
+            metrics.PUBLISH_FAILURES.labels(self.app.source, reason).inc()
+            envelope = outgoing[passed][1]
+            assert envelope is not None
+            msg = (
+                f"{envelope['type']} at position {envelope['position']} was {reason} by the broker"
+            )
+            raise (UnroutableError if reason == "unroutable" else RefusedError)(msg)
+        return passed
 
     # --- the broker --------------------------------------------------------------
 
-    def _ensure_producer(self) -> kombu.Producer:
-        if self._producer is None:
-            connection = confirmed_connection(self.amqp_uri)
-            channel = connection.channel()
-            producer = kombu.Producer(channel, exchange=self.exchange, on_return=self._on_return)
-            self.exchange(channel).declare()
-            archive_queue(self.app.source)(channel).declare()
-            self._connection, self._producer = connection, producer
-        return self._producer
-
-    def _on_return(
-        self, exception: Exception, exchange: str, routing_key: str, message: Any
-    ) -> None:
-        self._returned.append((exchange, routing_key))
-
     def _close(self) -> None:
-        release_quietly(self._connection, "the relay's broker connection")
-        self._connection = self._producer = None
+        self.publisher.close()
 
     def _back_off(self, error: Exception) -> None:
         self._close()  # a fresh connection next time
@@ -212,11 +210,12 @@ class OutboxRelay:
         self.attempt += 1
         metrics.PUBLISH_FAILURES.labels(self.app.source, type(error).__name__).inc()
         delay = min(self.MAX_BACKOFF, 0.1 * 2 ** min(self.attempt, 10)) * random.uniform(0.5, 1)  # noqa: S311
-        expected = PersistenceError | PyMongoError | OSError | kombu.exceptions.KombuError
+        broker_errors = kombu.exceptions.KombuError | UnconfirmedError
+        expected = PersistenceError | PyMongoError | OSError | broker_errors
         log.warning(
             "relay of %s: %s; retrying in %.1f s (attempt %d)",
             self.app.source, error, delay, self.attempt,
-            exc_info=not isinstance(error, expected | UnroutableError),
+            exc_info=not isinstance(error, expected | UnroutableError | RefusedError),
         )  # fmt: skip
         self._stopped.wait(delay)
 
