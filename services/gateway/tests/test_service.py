@@ -4,17 +4,17 @@ from gateway.service import GatewayService
 from pawline.testing.checks import check_health_live, check_ping, check_ready_and_metrics
 
 
-def test_ping_answers_over_rpc(container_factory, rabbit_config):
-    check_ping(container_factory, rabbit_config, GatewayService)
+def test_ping_answers_over_rpc(container_factory, gateway_config):
+    check_ping(container_factory, gateway_config, GatewayService)
 
 
-def test_health_live_answers_over_http(container_factory, rabbit_config, web_config, http_session):
-    check_health_live(container_factory, rabbit_config, web_config, http_session, GatewayService)
+def test_health_live_answers_over_http(container_factory, gateway_config, web_config, http_session):
+    check_health_live(container_factory, gateway_config, web_config, http_session, GatewayService)
 
 
 def test_ready_and_metrics_answer_over_http(
-    container_factory, rabbit_config, web_config, http_session
+    container_factory, gateway_config, web_config, http_session
 ):
     check_ready_and_metrics(
-        container_factory, rabbit_config, web_config, http_session, GatewayService
+        container_factory, gateway_config, web_config, http_session, GatewayService
     )

@@ -1,0 +1,108 @@
+"""How the gateway calls the services: nameko RPC, every call bounded.
+
+A service that does not run (no queue: nameko's UnknownService, at once) or
+does not answer within ``RPC_TIMEOUT`` seconds (default 5) gives
+``UnavailableError`` (503), never a hang. Calls go through the worker's context,
+so nameko passes the request's correlation id on to the service.
+
+Also the gateway's readiness: the kit's checks (broker) plus its own store
+and an RPC ``ping`` of each service it needs (``GATEWAY_NEEDS``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import eventlet
+from nameko.exceptions import UnknownService
+from nameko.extensions import DependencyProvider
+from nameko.rpc import MethodProxy, ReplyListener
+
+from gateway.errors import UnavailableError
+from gateway.store import GatewayStore
+from pawline.nameko.health import CHECK_TIMEOUT, OK, Readiness
+
+DEFAULT_RPC_TIMEOUT = 5.0
+DEFAULT_NEEDS = "booking,billing,staff,notify,status"
+
+
+def rpc_timeout(config: dict[str, Any]) -> float:
+    return float(config.get("RPC_TIMEOUT") or DEFAULT_RPC_TIMEOUT)
+
+
+def call_service(
+    worker_ctx: Any,
+    reply_listener: ReplyListener,
+    timeout: float,
+    service: str,
+    method: str,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """``service.method(*args, **kwargs)`` over RPC, within ``timeout`` seconds."""
+    late = UnavailableError(f"the {service} service did not answer within {timeout:g} s")
+    # The publish (broker down: kombu retries) and the wait for the reply are
+    # both inside the bound.
+    with eventlet.Timeout(timeout, late):
+        proxy = MethodProxy(worker_ctx, service, method, reply_listener)
+        return proxy(*args, **kwargs)
+
+
+class ServiceCalls:
+    """What a handler uses: ``services.call("booking", "book", ...)``."""
+
+    def __init__(self, worker_ctx: Any, reply_listener: ReplyListener, timeout: float) -> None:
+        self.worker_ctx = worker_ctx
+        self.reply_listener = reply_listener
+        self.timeout = timeout
+
+    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        return call_service(
+            self.worker_ctx, self.reply_listener, self.timeout, service, method, *args, **kwargs
+        )
+
+
+class Services(DependencyProvider):  # type: ignore[misc]
+    """Gives workers ``ServiceCalls``."""
+
+    reply_listener = ReplyListener()
+
+    def get_dependency(self, worker_ctx: Any) -> ServiceCalls:
+        return ServiceCalls(worker_ctx, self.reply_listener, rpc_timeout(self.container.config))
+
+
+class GatewayReadiness(Readiness):
+    """The kit's readiness, with the gateway's store and the services it needs."""
+
+    reply_listener = ReplyListener()
+    store = GatewayStore()
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return lambda: self.check_with(worker_ctx)
+
+    def needs(self) -> list[str]:
+        names = self.container.config.get("GATEWAY_NEEDS", DEFAULT_NEEDS) or ""
+        return [name.strip() for name in str(names).split(",") if name.strip()]
+
+    def check_with(self, worker_ctx: Any) -> dict[str, str]:
+        checks = self.check()
+        checks["store"] = self._store(self.store.database)
+        timeout = min(rpc_timeout(self.container.config), CHECK_TIMEOUT)
+        services = self.needs()
+        # all at once: the page answers within one timeout, not one per service
+        pool = eventlet.GreenPool(max(1, len(services)))
+        answers = pool.imap(lambda name: self._ping(worker_ctx, name, timeout), services)
+        for name, answer in zip(services, answers, strict=True):
+            checks[f"service.{name}"] = answer
+        return checks
+
+    def _ping(self, worker_ctx: Any, service: str, timeout: float) -> str:
+        try:
+            call_service(worker_ctx, self.reply_listener, timeout, service, "ping")
+        except UnavailableError as e:
+            return e.message
+        except UnknownService:
+            return "not running (nothing consumes its RPC queue)"
+        except Exception as e:
+            return f"does not answer: {type(e).__name__}: {e}"
+        return OK

@@ -1,0 +1,218 @@
+"""The gateway's own MongoDB database: registered businesses (with the hash of
+their API key) and the stored answers of requests sent with an
+Idempotency-Key.
+
+``GatewayStore`` is a nameko SharedExtension (one pymongo client per
+container, built in ``setup()``, closed in ``stop()``, every call bounded by
+``MONGO_TIMEOUT``) used by the HTTP frame (credentials, idempotency) and, via
+the ``BusinessDirectory`` dependency, by handlers. Workers get narrow
+wrappers, never the client. A store that does not answer raises pymongo's
+errors, which the error table turns into 503.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pymongo
+from nameko.extensions import DependencyProvider, SharedExtension
+from pymongo.errors import DuplicateKeyError
+
+from gateway.credentials import hash_secret, new_api_key
+from gateway.errors import ConflictError, NotFoundError, RefusedByRuleError
+
+DEFAULT_URI = "mongodb://127.0.0.1:27017"
+IDEMPOTENCY_TTL = timedelta(hours=24)
+# A request still "in progress" after this long died with its gateway: the
+# next request with the key takes it over.
+STALE_IN_PROGRESS = timedelta(seconds=60)
+MAX_SLUG = 48
+SLUG_ATTEMPTS = 5
+
+
+class GatewayStore(SharedExtension):  # type: ignore[misc]
+    """The pymongo client and database of one gateway container."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.client: pymongo.MongoClient[dict[str, Any]] | None = None
+        self.database: Any = None
+        self.timeout = 5.0
+        self._indexed = False
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.timeout = float(config.get("MONGO_TIMEOUT") or 5)
+        bound_ms = int(self.timeout * 1000)
+        self.client = pymongo.MongoClient(
+            str(config.get("MONGO_URI") or DEFAULT_URI),
+            serverSelectionTimeoutMS=bound_ms,
+            connectTimeoutMS=bound_ms,
+            socketTimeoutMS=bound_ms,
+            tz_aware=True,
+        )
+        self.database = self.client[str(config.get("MONGO_DATABASE") or "gateway")]
+
+    def stop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def collections(self) -> Any:
+        """The database, its indexes made on first use (the store may be down
+        when the gateway starts; it must start all the same)."""
+        if not self._indexed:
+            db = self.database
+            db.businesses.create_index("key_hash", unique=True)
+            db.businesses.create_index("slug", unique=True)
+            db.idempotency_keys.create_index("expires_at", expireAfterSeconds=0)
+            self._indexed = True
+        return self.database
+
+    def businesses(self) -> BusinessRecords:
+        return BusinessRecords(self.collections().businesses)
+
+    def idempotency(self) -> IdempotencyRecords:
+        return IdempotencyRecords(self.collections().idempotency_keys)
+
+
+def slug_of(name: str) -> str:
+    """The name in lowercase ASCII words joined by hyphens, for public URLs."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:MAX_SLUG].strip("-")
+    return slug or "business"
+
+
+class BusinessRecords:
+    """The registered businesses."""
+
+    def __init__(self, collection: Any) -> None:
+        self.collection = collection
+
+    def register(self, name: str, timezone: str, currency: str, tax_rate_bp: int) -> dict[str, str]:
+        """A new business with a new API key: ``{business_id, slug, api_key}``."""
+        api_key = new_api_key()
+        document = {
+            "_id": str(uuid.uuid4()),
+            "name": name.strip(),
+            "timezone": timezone,
+            "currency": currency,
+            "tax_rate_bp": tax_rate_bp,
+            "key_hash": hash_secret(api_key),
+            "created_at": datetime.now(UTC),
+        }
+        base = slug_of(name)
+        for attempt in range(SLUG_ATTEMPTS):
+            # a taken slug gets a short random suffix: "happy-paws-3f9a"
+            document["slug"] = base if attempt == 0 else f"{base}-{secrets.token_hex(2)}"
+            try:
+                self.collection.insert_one(document)
+            except DuplicateKeyError as e:
+                if "slug" not in str(e):
+                    raise
+                continue
+            return {"business_id": document["_id"], "slug": document["slug"], "api_key": api_key}
+        raise ConflictError(
+            f"no free slug for {name!r} after {SLUG_ATTEMPTS} tries; try another name"
+        )
+
+    def by_key_hash(self, key_hash: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.collection.find_one(
+            {"key_hash": key_hash}, {"key_hash": 1}
+        )
+        return found
+
+    def get(self, business_id: str) -> dict[str, Any]:
+        found = self.collection.find_one({"_id": business_id}, {"key_hash": 0})
+        if found is None:
+            raise NotFoundError(f"business {business_id} does not exist")
+        found["business_id"] = found.pop("_id")
+        return dict(found)
+
+
+class IdempotencyRecords:
+    """One record per (principal, Idempotency-Key): the request's fingerprint
+    and, once answered, the answer. Records expire after a day (TTL index)."""
+
+    def __init__(self, collection: Any) -> None:
+        self.collection = collection
+
+    @staticmethod
+    def record_id(principal_id: str, key: str) -> str:
+        # keys hold no spaces (checked at the edge), so this cannot collide
+        return f"{principal_id} {key}"
+
+    def begin(self, record_id: str, fingerprint: str) -> dict[str, Any] | None:
+        """None: go ahead, the work is ours to do. A dict: the stored answer.
+        Raises when the key was used for another request, or is in progress."""
+        now = datetime.now(UTC)
+        try:
+            self.collection.insert_one(
+                {
+                    "_id": record_id,
+                    "fingerprint": fingerprint,
+                    "state": "in_progress",
+                    "started_at": now,
+                    "expires_at": now + IDEMPOTENCY_TTL,
+                }
+            )
+        except DuplicateKeyError:
+            pass
+        else:
+            return None
+        record = self.collection.find_one({"_id": record_id})
+        if record is None:  # expired in between: the key is free again
+            return self.begin(record_id, fingerprint)
+        if record["fingerprint"] != fingerprint:
+            raise RefusedByRuleError(
+                "this Idempotency-Key was already used with a different request; "
+                "use a new key for a new request"
+            )
+        if record["state"] == "done":
+            return dict(record)
+        taken_over = self.collection.update_one(
+            {
+                "_id": record_id,
+                "state": "in_progress",
+                "started_at": {"$lt": now - STALE_IN_PROGRESS},
+            },
+            {"$set": {"started_at": now}},
+        )
+        if taken_over.modified_count == 1:
+            return None
+        raise ConflictError(
+            "a request with this Idempotency-Key is still being handled; retry later"
+        )
+
+    def finish(self, record_id: str, status: int, body: str, content_type: str) -> None:
+        self.collection.update_one(
+            {"_id": record_id},
+            {
+                "$set": {
+                    "state": "done",
+                    "status": status,
+                    "body": body,
+                    "content_type": content_type,
+                }
+            },
+        )
+
+    def abandon(self, record_id: str) -> None:
+        """The request failed on our side: a retry with the key may do the work."""
+        self.collection.delete_one({"_id": record_id, "state": "in_progress"})
+
+
+class BusinessDirectory(DependencyProvider):  # type: ignore[misc]
+    """Gives workers the registered businesses."""
+
+    store = GatewayStore()
+
+    def get_dependency(self, worker_ctx: Any) -> BusinessRecords:
+        return self.store.businesses()
