@@ -16,6 +16,7 @@ import re
 import secrets
 import unicodedata
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,11 +77,15 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
             self._indexed = True
         return self.database
 
+    # The wrappers reach the collections only when called: a worker's
+    # dependencies must be built without I/O (a failure there kills the
+    # container, not just the request).
+
     def businesses(self) -> BusinessRecords:
-        return BusinessRecords(self.collections().businesses)
+        return BusinessRecords(lambda: self.collections().businesses)
 
     def idempotency(self) -> IdempotencyRecords:
-        return IdempotencyRecords(self.collections().idempotency_keys)
+        return IdempotencyRecords(lambda: self.collections().idempotency_keys)
 
 
 def slug_of(name: str) -> str:
@@ -93,8 +98,12 @@ def slug_of(name: str) -> str:
 class BusinessRecords:
     """The registered businesses."""
 
-    def __init__(self, collection: Any) -> None:
-        self.collection = collection
+    def __init__(self, collection: Callable[[], Any]) -> None:
+        self._collection = collection
+
+    @property
+    def collection(self) -> Any:
+        return self._collection()
 
     def register(self, name: str, timezone: str, currency: str, tax_rate_bp: int) -> dict[str, str]:
         """A new business with a new API key: ``{business_id, slug, api_key}``."""
@@ -141,8 +150,12 @@ class IdempotencyRecords:
     """One record per (principal, Idempotency-Key): the request's fingerprint
     and, once answered, the answer. Records expire after a day (TTL index)."""
 
-    def __init__(self, collection: Any) -> None:
-        self.collection = collection
+    def __init__(self, collection: Callable[[], Any]) -> None:
+        self._collection = collection
+
+    @property
+    def collection(self) -> Any:
+        return self._collection()
 
     @staticmethod
     def record_id(principal_id: str, key: str) -> str:
