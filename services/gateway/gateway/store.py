@@ -26,6 +26,7 @@ from pymongo.errors import DuplicateKeyError
 
 from gateway.credentials import hash_secret, new_api_key
 from gateway.errors import ConflictError, NotFoundError, RefusedByRuleError
+from gateway.schemas import BLANKS
 
 DEFAULT_URI = "mongodb://127.0.0.1:27017"
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -110,7 +111,7 @@ class BusinessRecords:
         api_key = new_api_key()
         document = {
             "_id": str(uuid.uuid4()),
-            "name": name.strip(),
+            "name": name.strip(BLANKS),
             "timezone": timezone,
             "currency": currency,
             "tax_rate_bp": tax_rate_bp,
