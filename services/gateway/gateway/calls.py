@@ -11,9 +11,11 @@ and an RPC ``ping`` of each service it needs (``GATEWAY_NEEDS``).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import eventlet
+from eventlet.semaphore import Semaphore
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener
@@ -24,6 +26,7 @@ from pawline.nameko.health import CHECK_TIMEOUT, OK, Readiness
 
 DEFAULT_RPC_TIMEOUT = 5.0
 DEFAULT_NEEDS = "booking,billing,staff,notify,status"
+READY_CACHE_SECONDS = 1.0
 
 
 def rpc_timeout(config: dict[str, Any]) -> float:
@@ -84,7 +87,21 @@ class GatewayReadiness(Readiness):
         names = self.container.config.get("GATEWAY_NEEDS", DEFAULT_NEEDS) or ""
         return [name.strip() for name in str(names).split(",") if name.strip()]
 
+    def setup(self) -> None:
+        super().setup()
+        self.lock = Semaphore()
+        self.last: tuple[dict[str, str], float] | None = None
+
     def check_with(self, worker_ctx: Any) -> dict[str, str]:
+        """The checks, made at most once per READY_CACHE_SECONDS: a burst of
+        probes (or a load balancer per replica) costs the broker, the store
+        and the services one round of checks, not one per probe."""
+        with self.lock:
+            if self.last is None or self.last[1] <= time.monotonic():
+                self.last = (self.check_now(worker_ctx), time.monotonic() + READY_CACHE_SECONDS)
+            return dict(self.last[0])
+
+    def check_now(self, worker_ctx: Any) -> dict[str, str]:
         checks = self.check()
         checks["store"] = self._store(self.store.database)
         timeout = min(rpc_timeout(self.container.config), CHECK_TIMEOUT)

@@ -161,7 +161,7 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
         super().setup()
         self.credentials = Credentials(
             self.container.config.get("PAWLINE_ADMIN_KEY") or None,
-            lambda key_hash: self.store.businesses().by_key_hash(key_hash),
+            self.store.business_by_key_hash,
         )
 
     def handle_request(self, request: Request) -> Response:

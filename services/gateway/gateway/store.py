@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -33,6 +34,8 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 # A request still "in progress" after this long died with its gateway: the
 # next request with the key takes it over.
 STALE_IN_PROGRESS = timedelta(seconds=60)
+KEY_CACHE_SECONDS = 10.0
+MAX_CACHED_KEYS = 10_000
 MAX_SLUG = 48
 SLUG_ATTEMPTS = 5
 
@@ -46,6 +49,7 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
         self.database: Any = None
         self.timeout = 5.0
         self._indexed = False
+        self._keys: dict[str, tuple[dict[str, Any], float]] = {}
 
     def setup(self) -> None:
         config = self.container.config
@@ -81,6 +85,22 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
     # The wrappers reach the collections only when called: a worker's
     # dependencies must be built without I/O (a failure there kills the
     # container, not just the request).
+
+    def business_by_key_hash(self, key_hash: str) -> dict[str, Any] | None:
+        """The business an API key belongs to. Found keys are remembered for
+        KEY_CACHE_SECONDS: one store round trip less per request (revoking a
+        key, when it comes, takes effect within that time). Unknown keys are
+        never remembered, so a new key works at once."""
+        now = time.monotonic()
+        cached = self._keys.get(key_hash)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        found = self.businesses().by_key_hash(key_hash)
+        if found is not None:
+            if len(self._keys) >= MAX_CACHED_KEYS:
+                self._keys.clear()
+            self._keys[key_hash] = (found, now + KEY_CACHE_SECONDS)
+        return found
 
     def businesses(self) -> BusinessRecords:
         return BusinessRecords(lambda: self.collections().businesses)
