@@ -17,6 +17,7 @@ from nameko.exceptions import (
     UnknownService,
     deserialize_to_instance,
 )
+from prometheus_client import Counter
 from pymongo.errors import DuplicateKeyError, PyMongoError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -26,6 +27,12 @@ from pawline.nameko import BadRequestError
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
+
+ERROR_ANSWERS = Counter(
+    "pawline_gateway_error_answers",
+    "Error answers of the gateway (refused before a worker ran, or after), by status and code",
+    ["status", "code"],
+)
 
 
 class ApiError(Exception):
@@ -156,6 +163,7 @@ def error_response(exc: BaseException) -> Response:
     if isinstance(exc, HTTPException) and not isinstance(exc, ApiError):
         exc = from_routing(exc)
     status, code = status_and_code(exc)
+    ERROR_ANSWERS.labels(status=str(status), code=code).inc()
     if status >= 500:
         level = logging.ERROR if status == 500 else logging.WARNING
         log.log(level, "answered %s: %r", status, exc, exc_info=status == 500)

@@ -170,10 +170,15 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
             call, raw_body = self.admit(request)
             key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
             if self.method == "POST" and key is not None:
-                return self.once(call, key, raw_body)
-            return self.run(call)
+                response = self.once(call, key, raw_body)
+            else:
+                response = self.run(call)
         except Exception as e:
-            return error_response(e)
+            response = error_response(e)
+        if not isinstance(self.access, str):
+            # answers to credentials are the caller's own (an API key, once)
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
     def admit(self, request: Request) -> tuple[Call, Any]:
         """The checked call, and the body as sent (for idempotency)."""

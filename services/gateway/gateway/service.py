@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from gateway.calls import GatewayReadiness, Services
 from gateway.credentials import BUSINESS_STAFF, OPERATOR
@@ -76,7 +76,11 @@ class GatewayService(PawlineService):
     @route("GET", "/metrics", access="infrastructure", content_type="text/plain")
     def metrics(self, call: Call) -> Response:
         """Prometheus text format."""
-        return super().metrics(call.request)
+        request = call.request
+        if "Accept" not in request.headers:
+            # nameko-prometheus reads the Accept header unguarded (a KeyError)
+            request = Request({**request.environ, "HTTP_ACCEPT": "text/plain"})
+        return super().metrics(request)
 
     @route("GET", "/openapi.json", access="public")
     def openapi(self, call: Call) -> Response:

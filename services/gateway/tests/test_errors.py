@@ -99,6 +99,8 @@ def test_odd_requests_never_get_a_500(gateway, http_session):
         ("GET", "/v1/business", {"headers": {"Authorization": "Bearer"}}),
         ("GET", "/v1/business", {"headers": {"Authorization": "Bearer " + "k" * 5000}}),
         ("PUT", "/openapi.json", {}),
+        ("OPTIONS", "/v1/businesses", {}),
+        ("TRACE", "/v1/business", {}),
         ("GET", "/%ff%fe", {}),
     ]  # fmt: skip
     for method, path, kwargs in odd:

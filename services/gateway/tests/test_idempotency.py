@@ -30,6 +30,7 @@ def test_the_same_key_and_body_give_the_same_answer_and_register_once(
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
+    assert first.headers["Cache-Control"] == again.headers["Cache-Control"] == "no-store"
     assert count_businesses(mongo_uri, mongo_database) == 1
 
 

@@ -18,3 +18,12 @@ def test_ready_and_metrics_answer_over_http(
     check_ready_and_metrics(
         container_factory, gateway_config, web_config, http_session, GatewayService
     )
+
+
+def test_metrics_count_error_answers_and_need_no_accept_header(gateway, http_session):
+    http_session.get("/v1/business")  # no credentials: 401
+    reply = http_session.get("/metrics", headers={"Accept": None})
+    assert reply.status_code == 200, reply.text
+    assert 'pawline_gateway_error_answers_total{code="not_authenticated",status="401"}' in (
+        reply.text
+    )
