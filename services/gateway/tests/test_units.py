@@ -29,6 +29,7 @@ from gateway.errors import (
     status_and_code,
 )
 from gateway.openapi import openapi_path
+from gateway.ratelimit import parse_limits
 from gateway.schemas import BusinessRegistrationSchema
 from gateway.store import slug_of
 from pawline.nameko import BadRequestError
@@ -158,3 +159,12 @@ def test_registration_schema_accepts_valid_and_names_each_problem():
     for rate in (True, 20.5, -1, 10_001):
         with pytest.raises(ValidationError):
             BusinessRegistrationSchema().load({**VALID, "tax_rate_bp": rate})
+
+
+def test_rate_limit_settings_are_read_or_refused_by_name():
+    assert [str(item) for item in parse_limits("10/second;200/minute", "X")] == [
+        "10 per 1 second",
+        "200 per 1 minute",
+    ]
+    with pytest.raises(ValueError, match="RATE_LIMIT_PER_CALLER"):
+        parse_limits("lots", "RATE_LIMIT_PER_CALLER")
