@@ -289,7 +289,7 @@ def machine() -> str:
         [
             f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
             f"- Machine: {cpu_model()}, {os.cpu_count()} cores, {ram_total()} RAM; "
-            f"load average at start {load}",
+            f"load average {load} at the start, {{end_load}} at the end",
             f"- Python {sys.version.split()[0]}; nameko {version_of('nameko')}, "
             f"eventlet {version_of('eventlet')}, Werkzeug {version_of('Werkzeug')}, "
             f"pymongo {version_of('pymongo')}, limits {version_of('limits')}; "
@@ -389,6 +389,8 @@ def benchmark(plan: Plan, output: Path) -> None:
             text = log.read_text(errors="replace")
             if "Traceback" in text:
                 print(f"{log.name} logged errors:\n{text[-3000:]}", flush=True)
+    end_load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    about = about.replace("{end_load}", end_load)
     section = render(baseline, [ready, read], live, plan, about) + (
         f"\nFor reference, raw pymongo `find_one` of the business document on the same "
         f"store, one thread: {store_rate:,.0f} reads/s. The authenticated read makes one "
