@@ -33,6 +33,34 @@ def rpc_timeout(config: dict[str, Any]) -> float:
     return float(config.get("RPC_TIMEOUT") or DEFAULT_RPC_TIMEOUT)
 
 
+class ReplyWaiter:
+    """The reply listener as one call sees it: it remembers the call's
+    correlation id, so a call that fails (no such service, too late) can drop
+    its waiting slot. nameko drops a slot only when a reply arrives, so every
+    call to an absent service would otherwise leave one behind for good."""
+
+    def __init__(self, listener: ReplyListener) -> None:
+        self.listener = listener
+        self.correlation_id: str | None = None
+
+    @property
+    def routing_key(self) -> str:
+        return str(self.listener.routing_key)
+
+    def get_reply_event(self, correlation_id: str) -> Any:
+        self.correlation_id = correlation_id
+        return self.listener.get_reply_event(correlation_id)
+
+    def forget(self) -> None:
+        if self.correlation_id is not None:
+            self.listener._reply_events.pop(self.correlation_id, None)
+
+
+def pending_replies(listener: ReplyListener) -> int:
+    """How many calls still wait for a reply (for tests and metrics)."""
+    return len(listener._reply_events)
+
+
 def call_service(
     worker_ctx: Any,
     reply_listener: ReplyListener,
@@ -46,9 +74,14 @@ def call_service(
     late = UnavailableError(f"the {service} service did not answer within {timeout:g} s")
     # The publish (broker down: kombu retries) and the wait for the reply are
     # both inside the bound.
-    with eventlet.Timeout(timeout, late):
-        proxy = MethodProxy(worker_ctx, service, method, reply_listener)
-        return proxy(*args, **kwargs)
+    waiter = ReplyWaiter(reply_listener)
+    try:
+        with eventlet.Timeout(timeout, late):
+            proxy = MethodProxy(worker_ctx, service, method, waiter)
+            return proxy(*args, **kwargs)
+    except BaseException:
+        waiter.forget()
+        raise
 
 
 class ServiceCalls:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import time
 
+from nameko.rpc import ReplyListener
+
+from gateway.calls import pending_replies
 from pawline.testing.embedded_store import free_port
 
 from .conftest import A_BUSINESS, OPERATOR_KEY, assert_error, bearer, register
@@ -26,12 +29,17 @@ def test_a_wrong_method_is_a_json_405_with_allow(gateway, http_session):
 
 
 def test_an_absent_service_is_a_503_at_once(start_gateway, http_session):
-    start_gateway(GatewayWithServiceRoutes)
+    gateway = start_gateway(GatewayWithServiceRoutes)
     key = register(http_session)["api_key"]
     started = time.monotonic()
     reply = http_session.get("/v1/test/absent", headers=bearer(key), timeout=10)
     assert_error(reply, 503, "unavailable")
     assert time.monotonic() - started < 2
+    for _ in range(3):
+        http_session.get("/v1/test/absent", headers=bearer(key), timeout=10)
+    listeners = [e for e in gateway.subextensions if isinstance(e, ReplyListener)]
+    assert listeners
+    assert all(pending_replies(listener) == 0 for listener in listeners)
 
 
 def test_a_slow_service_is_a_503_within_the_rpc_timeout(
