@@ -118,6 +118,8 @@ def load_json_body(request: Request) -> Any:
     if (request.content_length or 0) > MAX_BODY_BYTES:
         msg = f"the body is larger than {MAX_BODY_BYTES} bytes"
         raise InvalidRequestError(msg)
+    # also bounds a body sent without Content-Length (chunked)
+    request.max_content_length = MAX_BODY_BYTES
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise InvalidRequestError("the body must be a JSON object; it is empty")
@@ -156,6 +158,10 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
         self.status = status
         self.content_type = content_type
         self.replies = replies or {}
+        # one instance each: marshmallow schemas keep no state between calls
+        self.loader = body() if body is not None else None
+        self.query_loader = query() if query is not None else None
+        self.dumper = reply() if reply is not None else None
 
     def setup(self) -> None:
         super().setup()
@@ -191,14 +197,14 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
             self.rate_limits.charge_caller(principal.id)
         raw_body: Any = None
         body: dict[str, Any] = {}
-        if self.body_schema is not None:
+        if self.loader is not None:
             raw_body = load_json_body(request)
             if not isinstance(raw_body, dict):
                 raise InvalidRequestError("the body must be a JSON object")
-            body = self.body_schema().load(raw_body)
+            body = self.loader.load(raw_body)
         query: dict[str, Any] = {}
-        if self.query_schema is not None:
-            query = self.query_schema().load(request.args.to_dict())
+        if self.query_loader is not None:
+            query = self.query_loader.load(request.args.to_dict())
         path = dict(getattr(request, "path_values", {}))
         return Call(request, principal, body, query, path), raw_body
 
@@ -279,9 +285,9 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
     def response_from_result(self, result: Any) -> Response:
         if isinstance(result, Response):
             return result
-        if self.reply_schema is None:
+        if self.dumper is None:
             return Response(json.dumps(result), status=self.status, mimetype=JSON)
-        return Response(self.reply_schema().dumps(result), status=self.status, mimetype=JSON)
+        return Response(self.dumper.dumps(result), status=self.status, mimetype=JSON)
 
     def response_from_exception(self, exc: BaseException) -> Response:
         return error_response(exc)

@@ -115,3 +115,13 @@ def test_odd_requests_never_get_a_500(gateway, http_session):
         reply = http_session.request(method, path, **kwargs)
         assert 400 <= reply.status_code < 500, (method, path, reply.status_code, reply.text)
         assert set(reply.json()) <= {"error", "message", "fields"}
+
+
+def test_a_body_over_the_bound_is_refused_with_or_without_content_length(gateway, http_session):
+    big = b'{"name": "' + b"x" * 1_100_000 + b'"}'
+    headers = {**bearer(OPERATOR_KEY), "Content-Type": "application/json"}
+    sized = http_session.post("/v1/businesses", data=big, headers=headers)
+    assert "larger" in assert_error(sized, 400, "invalid_request")["message"]
+    chunked = http_session.post("/v1/businesses", data=iter([big[:500_000], big[500_000:]]),
+                                headers=headers)  # fmt: skip
+    assert chunked.status_code == 400, chunked.text
