@@ -47,6 +47,7 @@ import functools
 import random
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
@@ -331,8 +332,34 @@ def _count(items: Sequence[Any]) -> str:
     return f"{len(items)} event" + ("" if len(items) == 1 else "s")
 
 
+class _Write:
+    """One ``insert_events`` call, queued until a writer records it."""
+
+    def __init__(
+        self,
+        stored_events: Sequence[StoredEvent],
+        tracking: Tracking | None,
+        metadata: Sequence[dict[str, Any]] | None,
+    ) -> None:
+        self.stored_events = stored_events
+        self.tracking = tracking
+        self.metadata = metadata
+        self.ids: list[int] = []
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    @property
+    def what(self) -> str:
+        what = f"recording {_count(self.stored_events)}"
+        if self.tracking is not None:
+            what += f" with tracking of {self.tracking.application_name}"
+        return what
+
+
 class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
     """Stores events in aggregate sequences and in the application's log."""
+
+    GROUP_EVENTS = 500  # events written together at most, when writers queue up
 
     def __init__(
         self, datastore: MongoDatastore, events_collection_name: str = "stored_events"
@@ -341,7 +368,13 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
         # One writer at a time in this process: concurrent writers would only
         # fight over the same next ids. Other processes are kept out by the
         # unique index. Under eventlet's monkey patching this lock is green.
+        # Writes queue up while one is written, and the next writer writes
+        # them all at once (group commit).
         self._writing = threading.Lock()
+        self._queued: collections.deque[_Write] = collections.deque()
+        # Which process wrote an event: its log watcher wakes only on others'
+        # writes (its own wake listeners at once).
+        self.writer = uuid.uuid4().hex[:12]
         self._known_max = 0  # the highest notification id known committed
         self._known_max_is_fresh = False
         self._listeners: set[threading.Event] = set()
@@ -366,28 +399,97 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
         if metadata is not None and len(metadata) != len(stored_events):
             msg = f"metadata has {len(metadata)} entries for {len(stored_events)} events"
             raise ProgrammingError(msg)
-        what = f"recording {_count(stored_events)}"
-        if tracking is not None:
-            what += f" with tracking of {tracking.application_name}"
-        if not self._writing.acquire(timeout=self.datastore.timeout):
-            msg = (
-                f"{what}: other writers in this process held the store for more "
-                f"than {self.datastore.timeout:g} s (bound set by MONGO_TIMEOUT)"
-            )
+        write = _Write(stored_events, tracking, metadata)
+        self._queued.append(write)
+        # Group commit: one writer at a time writes everything queued by then
+        # in one transaction, and goes on until the queue is empty; the
+        # others wait for theirs to be done. Whoever finds the queue non-empty
+        # after releasing the lock tries to take it again, so nothing queued
+        # is left behind.
+        while self._queued and self._writing.acquire(blocking=False):
+            try:
+                while self._queued:
+                    self._write_queued()
+            finally:
+                self._writing.release()
+        if not write.done.wait(timeout=self.datastore.timeout):
+            try:
+                self._queued.remove(write)
+            except ValueError:  # being written: that call is bounded by the same timeout
+                write.done.wait(timeout=self.datastore.timeout)
+            else:
+                msg = (
+                    f"{write.what}: other writers in this process held the store for more "
+                    f"than {self.datastore.timeout:g} s (bound set by MONGO_TIMEOUT)"
+                )
+                raise OperationalError(msg)
+        if not write.done.is_set():
+            msg = f"{write.what}: no outcome within {2 * self.datastore.timeout:g} s"
             raise OperationalError(msg)
-        try:
-            with self.datastore.bounded(what):
-                ids = self._insert_numbered(stored_events, tracking, metadata)
-        finally:
-            self._writing.release()
-        if ids:
+        if write.error is not None:
+            raise write.error
+        if write.ids:
             self._notify_listeners()
-        return ids
+        return write.ids
+
+    def _write_queued(self) -> None:
+        """Write what is queued (up to GROUP_EVENTS events) in one transaction."""
+        group: list[_Write] = []
+        events = 0
+        while self._queued and (
+            not group or events + len(self._queued[0].stored_events) <= self.GROUP_EVENTS
+        ):
+            group.append(self._queued.popleft())
+            events += len(group[-1].stored_events)
+        self._write_group(group)
+
+    def _write_group(self, group: list[_Write]) -> None:
+        """Write a group in one transaction; if one of them conflicts, write
+        each half on its own, down to single writes, which fail alone."""
+        if len(group) > 1:
+            try:
+                self._write_together(group)
+            except IntegrityError:
+                middle = len(group) // 2
+                self._write_group(group[:middle])
+                self._write_group(group[middle:])
+            return
+        write = group[0]
+        try:
+            with self.datastore.bounded(write.what):
+                write.ids = self._insert_numbered(
+                    write.stored_events, [write.tracking] if write.tracking else [], write.metadata
+                )
+        except Exception as e:  # the caller's error, raised in its own thread
+            write.error = e
+        write.done.set()
+
+    def _write_together(self, group: list[_Write]) -> None:
+        stored = [s for write in group for s in write.stored_events]
+        metadata = [
+            meta
+            for write in group
+            for meta in (write.metadata or [{} for _ in write.stored_events])
+        ]
+        trackings = [write.tracking for write in group if write.tracking is not None]
+        try:
+            with self.datastore.bounded(f"recording {_count(stored)} of {len(group)} writers"):
+                ids = self._insert_numbered(stored, trackings, metadata)
+        except IntegrityError:
+            raise
+        except Exception as e:  # each writer raises it
+            for write in group:
+                write.error = e
+                write.done.set()
+            return
+        for write in group:
+            write.ids, ids = ids[: len(write.stored_events)], ids[len(write.stored_events) :]
+            write.done.set()
 
     def _insert_numbered(
         self,
         stored_events: Sequence[StoredEvent],
-        tracking: Tracking | None,
+        trackings: Sequence[Tracking],
         metadata: Sequence[dict[str, Any]] | None,
     ) -> list[int]:
         """Insert the events under the next free notification ids.
@@ -402,18 +504,21 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
                 self._read_max()
             first = self._known_max + 1
             docs = [
-                {"notification_id": first + i, **_event_doc(s)} for i, s in enumerate(stored_events)
+                {"notification_id": first + i, **_event_doc(s), "writer": self.writer}
+                for i, s in enumerate(stored_events)
             ]
             if metadata is not None:
                 for doc, meta in zip(docs, metadata, strict=True):
                     doc["metadata"] = meta
             try:
-                if tracking is None and len(docs) == 1:
+                if not trackings and len(docs) == 1:
                     self.events.insert_one(docs[0])
-                elif tracking is not None and not docs:
-                    self._record_tracking(tracking, session=None)
+                elif len(trackings) == 1 and not docs:
+                    self._record_tracking(trackings[0], session=None)
                 else:
-                    self.datastore.transaction(functools.partial(self._insert_docs, docs, tracking))
+                    self.datastore.transaction(
+                        functools.partial(self._insert_docs, docs, trackings)
+                    )
             except (DuplicateKeyError, BulkWriteError) as e:
                 self._known_max_is_fresh = False
                 if _is_duplicate_of(e, "notification_id"):
@@ -429,10 +534,10 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
     def _insert_docs(
         self,
         docs: list[dict[str, Any]],
-        tracking: Tracking | None,
+        trackings: Sequence[Tracking],
         session: ClientSession,
     ) -> None:
-        if tracking is not None:
+        for tracking in trackings:
             self._record_tracking(tracking, session)
         if docs:
             self.events.insert_many(docs, session=session)
@@ -514,7 +619,12 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
         query: dict[str, Any] = {"notification_id": {"$gte": low, "$lte": high}}
         if topics:
             query["topic"] = {"$in": list(topics)}
-        return list(self.events.find(query, {"_id": 0}, sort=[("notification_id", 1)], limit=limit))
+        # One round trip: the whole window in the first batch.
+        return list(
+            self.events.find(
+                query, {"_id": 0}, sort=[("notification_id", 1)], limit=limit, batch_size=limit
+            )
+        )
 
     def max_notification_id(self) -> int | None:
         with self.datastore.bounded("reading the last notification id"):
@@ -543,8 +653,10 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
 class LogWatcher:
     """Sets ``wakeup`` whenever the log may have grown: at once for this
     process's own writes, through a change stream for other processes'
-    writes. While no change stream can be had (store away, or not a replica
-    set), it sets nothing: callers also wait with a timeout, and so poll."""
+    writes (each event names the recorder that wrote it, so the stream
+    leaves out this process's own and costs nothing while they flow). While
+    no change stream can be had (store away, or not a replica set), it sets
+    nothing: callers also wait with a timeout, and so poll."""
 
     def __init__(self, recorder: MongoApplicationRecorder, max_await: float = 0.25) -> None:
         self.recorder = recorder
@@ -557,7 +669,12 @@ class LogWatcher:
 
     def _watch(self) -> None:
         pipeline: list[dict[str, Any]] = [
-            {"$match": {"operationType": "insert"}},
+            {
+                "$match": {
+                    "operationType": "insert",
+                    "fullDocument.writer": {"$ne": self.recorder.writer},
+                }
+            },
             {"$project": {"_id": 1}},
         ]
         while not self._stopped:

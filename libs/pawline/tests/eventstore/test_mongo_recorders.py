@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import eventlet
@@ -171,6 +172,57 @@ def test_concurrent_writers_to_one_stream_one_wins(mongo_uri: str, mongo_databas
     assert first.max_notification_id() == 3  # and took no notification id
     first.datastore.close()
     second.datastore.close()
+
+
+def test_writers_committed_together_keep_their_own_outcome(datastore: MongoDatastore) -> None:
+    """Writers queued behind one another are written as one group; one that
+    conflicts fails alone, the others commit, and the log stays gapless."""
+    recorder = MongoProcessRecorder(datastore, "app_events", "app_tracking")
+    recorder.create_table()
+    taken = uuid4()
+    recorder.insert_events([stored(taken, 1)])
+    outcomes: dict[int, str] = {}
+    ids_of: dict[int, list[int]] = {}
+    groups: list[tuple[int, str]] = []  # (writers, outcome) of each group written together
+    write_together = recorder._write_together
+
+    def spy(group: list[Any]) -> None:
+        try:
+            write_together(group)
+        except IntegrityError:
+            groups.append((len(group), "conflict"))
+            raise
+        groups.append((len(group), "written"))
+
+    recorder._write_together = spy  # type: ignore[method-assign]
+
+    def write(n: int) -> None:
+        if n % 10 == 3:  # these append to a stream at a version already taken
+            events = [stored(taken, 1, f"loser {n}")]
+        else:
+            events = [stored(uuid4(), 1), stored(uuid4(), 1)] if n % 2 else [stored(uuid4(), 1)]
+        tracking = Tracking(f"upstream {n}", n + 1) if n % 7 == 0 else None
+        try:
+            ids_of[n] = list(recorder.insert_events(events, tracking=tracking) or [])
+            outcomes[n] = "written"
+        except IntegrityError:
+            outcomes[n] = "conflict"
+
+    pool = eventlet.GreenPool(60)
+    for n in range(60):
+        pool.spawn(write, n)
+    pool.waitall()
+
+    assert {n for n, o in outcomes.items() if o == "conflict"} == {3, 13, 23, 33, 43, 53}
+    all_ids = sorted(i for ids in ids_of.values() for i in ids)
+    assert all_ids == list(range(2, recorder.max_notification_id() + 1))  # gapless after 1
+    for n, ids in ids_of.items():
+        assert ids == list(range(ids[0], ids[0] + (2 if n % 2 else 1)))  # adjacent, in order
+        if n % 7 == 0:
+            assert recorder.max_tracking_id(f"upstream {n}") == n + 1
+    assert [e.topic for e in recorder.select_events(taken)] == ["topic"]  # no loser wrote
+    assert any(outcome == "written" and size > 1 for size, outcome in groups)
+    assert any(outcome == "conflict" for _, outcome in groups)  # then each alone
 
 
 def test_events_and_tracking_commit_together_or_not_at_all(datastore: MongoDatastore) -> None:
