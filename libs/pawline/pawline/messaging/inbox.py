@@ -8,10 +8,16 @@ apply it in order). Then:
 1. Every replica receives: a message that cannot be read (bad JSON, unknown
    type, schema-invalid) goes to ``<service>.dead-letter`` with the reason;
    a readable one is written to the ``inbox`` collection, unique on
-   ``(source, position)``, so a duplicate delivery vanishes; then it is acked.
+   ``(source, position)``, so a duplicate delivery vanishes; then it is acked
+   (a burst of messages: one insert, one ack). An entry is applied once the
+   source's tracking record passes its position; only a parked one is
+   marked (``state``).
 2. One processor per service (the ``processor`` lease) applies entries per
-   source in position order. An entry is in order when the entry before it
-   in the source's public sequence is applied: relayed envelopes name their
+   source in position order. What this replica's receivers wrote is handed
+   to it in memory; it reads the store when that does not go on from the
+   tracked position (after taking the lease, entries other replicas took
+   in, or when idle). An entry is in order when the entry before it in the
+   source's public sequence is applied: relayed envelopes name their
    ``previous_position``. Otherwise the gap is filled from the producer's
    log over RPC (``<source>.get_notifications(after, limit)``), which is
    also how a new subscriber replays history from the start.
@@ -52,7 +58,7 @@ from pawline.nameko.eventsourced import CAUSATION_KEY, CORRELATION_KEY, TRACKING
 
 log = logging.getLogger(__name__)
 
-PENDING, APPLIED, PARKED = "pending", "applied", "parked"
+APPLIED, PARKED = "applied", "parked"  # states an entry is marked with (pending has none)
 
 
 def inbox_queue(service: str, source: str) -> Queue:
@@ -68,6 +74,33 @@ def dead_letter_queue(service: str) -> Queue:
         routing_key=f"{service}.dead-letter",
         durable=True,
     )
+
+
+def _after(entry: dict[str, Any]) -> int:
+    """The position an entry comes after: it is in order once that is applied."""
+    return int(entry.get("after") or 0)
+
+
+def _merge(
+    batch: collections.deque[dict[str, Any]], entries: list[dict[str, Any]], tracked: int
+) -> None:
+    """Add entries to a batch kept sorted by position, without duplicates,
+    dropping those at or before ``tracked`` (applied)."""
+    while batch and batch[0]["position"] <= tracked:
+        batch.popleft()
+    fresh = [e for e in entries if e["position"] > tracked]
+    if not fresh:
+        return
+    last = batch[-1]["position"] if batch else tracked
+    if all(
+        a["position"] < b["position"] for a, b in itertools.pairwise([{"position": last}, *fresh])
+    ):
+        batch.extend(fresh)  # the usual case: newer entries, in order
+        return
+    by_position = {e["position"]: e for e in fresh}
+    by_position.update({e["position"]: e for e in batch})
+    batch.clear()
+    batch.extend(by_position[p] for p in sorted(by_position))
 
 
 def _backoff(attempt: int, cap: float = 10.0) -> float:
@@ -126,7 +159,7 @@ class Receiver:
     """Consumes ``<service>.inbox.<source>`` into the inbox; reconnects forever."""
 
     PREFETCH = 100
-    BURST_WAIT = 0.005  # how long a burst may take to arrive before it is written
+    BURST_WAIT = 0.001  # how long the next message of a burst may take before it is written
 
     def __init__(self, inbox: Inbox, source: str) -> None:
         self.inbox = inbox
@@ -197,7 +230,7 @@ class Receiver:
         attempt = 0
         while True:
             try:
-                self.inbox.receive_many(
+                entries = self.inbox.receive_many(
                     [(envelope, envelope.get("previous_position")) for envelope, _ in self.buffer]
                 )
                 break
@@ -212,10 +245,11 @@ class Receiver:
                         message.requeue()
                     self.buffer.clear()
                     return
-        for _, message in self.buffer:
-            message.ack()
+        # One ack for the burst: every delivery before its last one is in it,
+        # or was acked when it was dead-lettered.
+        self.buffer[-1][1].ack(multiple=True)
         self.buffer.clear()
-        self.inbox.wakeup.set()
+        self.inbox.hand_over(self.source, entries)
 
     def read(self, body: bytes | str) -> dict[str, Any]:
         data = json.loads(body)
@@ -256,12 +290,17 @@ class Processor:
         self.positions: dict[str, int] = {}
         self.batches: dict[str, collections.deque[dict[str, Any]]] = {}
         self.singly_through: dict[str, int] = {}
+        # Sources whose pending entries must be read from the store before a
+        # gap or an empty batch is believed: entries this replica's receivers
+        # hand over are in memory, but not always all there is.
+        self.unread: set[str] = set(inbox.sources())
 
     def forget(self) -> None:
         """Drop what is cached: the lease was lost, or something failed."""
         self.caught_up_at.clear()
         self.positions.clear()
         self.batches.clear()
+        self.unread.update(self.inbox.sources())
 
     def tracked(self, source: str) -> int:
         if source not in self.positions:
@@ -285,8 +324,10 @@ class Processor:
                     for source in self.inbox.sources():
                         while self.lease.held and not self.stopped.is_set() and self.step(source):
                             worked = True
-                    if not worked:
-                        self.inbox.wakeup.wait(self.IDLE_WAIT)
+                    if not worked and not self.inbox.wakeup.wait(self.IDLE_WAIT):
+                        # Idle for a while: look in the store again, where other
+                        # replicas' receivers write what they take in.
+                        self.unread.update(self.inbox.sources())
                     attempt = 0
                 except Exception as e:  # any error: a dead loop would be a silent outage
                     attempt += 1
@@ -301,16 +342,24 @@ class Processor:
             self.lease.release()
 
     def step(self, source: str) -> bool:
-        """Apply the next entry of ``source`` if it is in order, or fill the
-        gap before it. False when there is nothing to do."""
+        """Apply the next entries of ``source`` if they are in order, or fill
+        the gap before them. False when there is nothing to do."""
         tracked = self.tracked(source)
         batch = self.batches.setdefault(source, collections.deque())
-        while batch and batch[0]["position"] <= tracked:
-            batch.popleft()
-        if not batch:
-            self.inbox.mark_applied_through(source, tracked)
-            batch.extend(self.inbox.pending(source, tracked, self.BATCH))
-        self.inbox.report_lag(source)
+        arrived, overflowed = self.inbox.take_arrivals(source)
+        _merge(batch, arrived, tracked)
+        if overflowed:
+            self.unread.add(source)
+        if (not batch or _after(batch[0]) > tracked) and source in self.unread:
+            # What this replica received does not go on from the tracked
+            # position: the store may hold more (from before we took the
+            # lease, from other replicas, or past a full read).
+            self.unread.discard(source)
+            pending = self.inbox.pending(source, tracked, self.BATCH)
+            _merge(batch, pending, tracked)
+            if len(pending) == self.BATCH:
+                self.unread.add(source)
+        self.inbox.report_lag(source, tracked)
         if not batch:
             if (
                 time.monotonic() - self.caught_up_at.get(source, -self.CATCH_UP_INTERVAL)
@@ -322,14 +371,14 @@ class Processor:
                 self.caught_up_at[source] = time.monotonic()
             return progressed
         entry = batch[0]
-        if (entry.get("after") or 0) > tracked:
+        if _after(entry) > tracked:
             return self.fill_gap(source, tracked)
         # The entries that follow with no gap between them go in one transaction
         # (one at a time through a run that conflicted: they share an aggregate).
         run = [entry]
         longest = 1 if entry["position"] <= self.singly_through.get(source, 0) else self.APPLY_RUN
         for following in itertools.islice(batch, 1, longest):
-            if (following.get("after") or 0) > run[-1]["position"]:
+            if _after(following) > run[-1]["position"]:
                 break
             run.append(following)
         applied = self.apply_run(source, run)
@@ -350,9 +399,13 @@ class Processor:
             self.stopped.wait(1.0)
             return False
         envelopes = reply["notifications"]
-        for envelope in envelopes:
-            self.inbox.receive(contracts.validate_envelope(envelope), after=tracked)
+        if envelopes:
+            # Each is in order after ``tracked``: the log has no gap between them.
+            self.inbox.receive_many(
+                [(contracts.validate_envelope(envelope), tracked) for envelope in envelopes]
+            )
         self.batches.pop(source, None)  # read again, with what was filled in
+        self.unread.add(source)
         if not envelopes and reply["last_position"] > tracked:
             # Nothing public in (tracked, last]: move tracking past it.
             self.inbox.record_tracking(source, reply["last_position"])
@@ -507,6 +560,10 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
         self.processor: Processor | None = None
         self.entries: Any = None  # the service's inbox collection, once started
         self._lag_reported_at: dict[str, float] = {}
+        # Entries this replica's receivers wrote, per source, for the processor
+        # (if this replica holds its lease) to apply without reading them back.
+        self.arrivals: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        self.overflowed: set[str] = set()
 
     def setup(self) -> None:
         self.service = self.container.service_name
@@ -533,9 +590,6 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
         self.entries = self.event_sourced.database["inbox"]
         self.entries.create_index(
             [("source", 1), ("position", 1)], unique=True, name="source_position"
-        )
-        self.entries.create_index(
-            [("state", 1), ("source", 1), ("position", 1)], name="state_source_position"
         )
         for source in self.sources():
             receiver = self.receivers[source] = Receiver(self, source)
@@ -581,13 +635,13 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
         assert app is not None
         return app.process_recorder.max_tracking_id(source) or 0  # type: ignore[attr-defined]
 
-    def receive(self, envelope: dict[str, Any], after: int | None) -> bool:
-        """Store an entry; False if it was already received."""
-        return self.receive_many([(envelope, after)]) == 1
-
-    def receive_many(self, entries: list[tuple[dict[str, Any], int | None]]) -> int:
-        """Store entries in one write; return how many were new. Entries are
-        kept once applied, so the unique index alone drops duplicates."""
+    def receive_many(
+        self, entries: list[tuple[dict[str, Any], int | None]]
+    ) -> list[dict[str, Any]]:
+        """Store entries in one write; return those that were new. Entries are
+        kept once applied, so the unique index alone drops duplicates. An
+        entry has no state while pending or applied (it is applied once the
+        source's tracking passes its position); a parked one says so."""
         now = datetime.now(UTC)
         docs = [
             {
@@ -596,7 +650,6 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
                 "type": envelope["type"],
                 "envelope": envelope,
                 "after": after,
-                "state": PENDING,
                 "received_at": now,
             }
             for envelope, after in entries
@@ -609,12 +662,36 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
             if any(error.get("code") != DUPLICATE_KEY for error in errors) or not errors:
                 raise
             duplicates = {error["index"] for error in errors}
+        new = []
         for index, doc in enumerate(docs):
             if index in duplicates:
                 metrics.DUPLICATES.labels(self.service, doc["source"]).inc()
             else:
                 metrics.RECEIVED.labels(self.service, doc["source"], doc["type"]).inc()
-        return len(docs) - len(duplicates)
+                new.append(doc)
+        return new
+
+    MAX_ARRIVALS = 2000  # entries kept in memory per source; past that, read from the store
+
+    def hand_over(self, source: str, entries: list[dict[str, Any]]) -> None:
+        """Give what a receiver wrote to this replica's processor, if it is the
+        active one, and wake it."""
+        processor = self.processor
+        if entries and processor is not None and processor.lease.held:
+            arrivals = self.arrivals[source]
+            if len(arrivals) + len(entries) > self.MAX_ARRIVALS:
+                self.overflowed.add(source)  # the processor reads them from the store
+            else:
+                arrivals.extend(entries)
+        self.wakeup.set()
+
+    def take_arrivals(self, source: str) -> tuple[list[dict[str, Any]], bool]:
+        """What receivers handed over since last asked, and whether some were
+        left in the store only."""
+        arrived = self.arrivals.pop(source, [])
+        overflowed = source in self.overflowed
+        self.overflowed.discard(source)
+        return arrived, overflowed
 
     def record_tracking(self, source: str, position: int) -> None:
         app = self.event_sourced.app
@@ -669,7 +746,7 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
         return {"replayed": replayed, "still_parked": failed}
 
     def pending(self, source: str, tracked: int, limit: int) -> list[dict[str, Any]]:
-        """The pending entries of ``source`` after ``tracked``, lowest first."""
+        """The entries of ``source`` after ``tracked`` (not applied yet), lowest first."""
         # A bounded window first: some stores (SecantusDB) read every match of
         # an open-ended range before sorting, and the next entries are nearly
         # always close to the tracked position.
@@ -679,34 +756,25 @@ class Inbox(SharedExtension, ProviderCollector):  # type: ignore[misc]
                 position["$lte"] = upper
             entries = list(
                 self.entries.find(
-                    {"state": PENDING, "source": source, "position": position},
+                    {"source": source, "position": position},
                     sort=[("position", 1)],
                     limit=limit,
+                    batch_size=limit,
                 )
             )
             if entries:
                 return entries
         return []
 
-    def mark_applied_through(self, source: str, position: int) -> None:
-        """Mark the pending entries up to ``position`` applied (bookkeeping:
-        the processor goes by tracking, not by this state)."""
-        self.entries.update_many(
-            {"state": PENDING, "source": source, "position": {"$lte": position}},
-            {"$set": {"state": APPLIED, "done_at": datetime.now(UTC)}},
-        )
-
-    def report_lag(self, source: str) -> None:
-        """Count pending entries, at most once a second (it reads them all)."""
+    def report_lag(self, source: str, tracked: int) -> None:
+        """Count the entries not applied yet, at most once a second."""
         now = time.monotonic()
         if now - self._lag_reported_at.get(source, 0.0) < 1.0:
             return
         self._lag_reported_at[source] = now
-        pending = self.entries.count_documents({"source": source, "state": PENDING})
-        metrics.INBOX_LAG.labels(self.service, source).set(pending)
-        oldest = self.entries.find_one(
-            {"state": PENDING, "source": source}, {"received_at": 1}, sort=[("position", 1)]
-        )
+        after = {"source": source, "position": {"$gt": tracked}}
+        metrics.INBOX_LAG.labels(self.service, source).set(self.entries.count_documents(after))
+        oldest = self.entries.find_one(after, {"received_at": 1}, sort=[("position", 1)])
         waited = 0.0
         if oldest is not None:
             since = oldest["received_at"].replace(tzinfo=UTC)
