@@ -7,11 +7,12 @@ convention (topic exchange ``<source>.events``, routing key = type, JSON,
 persistent, ``message_id`` = envelope id) with publisher confirms and
 ``mandatory``. A batch of log entries is published with its confirms
 pipelined (every message sent, then every ack awaited: one round trip per
-batch, not per event). The checkpoint moves, once per batch, only past
-events the broker confirmed as routed; an unroutable, refused or
-unconfirmed publish is retried with backoff, counted, never dropped. So a
-crash can publish a batch twice, never lose an event (consumers drop
-duplicates).
+batch, not per event). The checkpoint moves only past events the broker
+confirmed as routed (kept in memory, written every half second while busy,
+when idle and on a clean stop); an unroutable, refused or unconfirmed
+publish is retried with backoff, counted, never dropped. So a crash can
+publish what was confirmed in the last half second twice, never lose an
+event (consumers drop duplicates).
 
 Each envelope also carries ``previous_position``: the position of the
 source's previous public event, so a consumer can tell a gap (a message it
@@ -25,6 +26,7 @@ service subscribes to yet is still routed and does not hold the log up.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -75,6 +77,7 @@ class OutboxRelay:
 
     BATCH = 200  # log entries read, and their envelopes published, at once
     CONFIRM_TIMEOUT = 30.0
+    CHECKPOINT_EVERY = 0.5  # seconds a confirmed position may go unwritten while busy
     IDLE_WAIT = 1.0  # also how often a standby asks for the lease
     MAX_BACKOFF = 10.0
 
@@ -97,11 +100,19 @@ class OutboxRelay:
             amqp_uri, self.exchange, declare=(self.exchange, archive_queue(app.source))
         )
         self._stopped = threading.Event()
-        self._checkpoint: tuple[int, int | None] | None = None
+        self._checkpoint: tuple[int, int | None] | None = None  # confirmed, in memory
+        self._saved: tuple[int, int | None] | None = None  # as last written
+        self._saved_at = 0.0
         self.attempt = 0
         self.running = False
 
     # --- state ---------------------------------------------------------------
+
+    @property
+    def confirmed_position(self) -> int:
+        """The log position the broker has confirmed everything up to, as far
+        as this replica knows (the stored checkpoint may lag it by half a second)."""
+        return self._checkpoint[0] if self._checkpoint is not None else self.checkpoint()[0]
 
     def checkpoint(self) -> tuple[int, int | None]:
         doc = self.checkpoints.find_one({"_id": "relay"}) or {}
@@ -113,7 +124,16 @@ class OutboxRelay:
             {"$set": {"position": position, "previous_public": previous_public}},
             upsert=True,
         )
-        self._checkpoint = (position, previous_public)
+        self._saved, self._saved_at = (position, previous_public), time.monotonic()
+
+    def _flush(self, due_only: bool = False) -> None:
+        """Write the confirmed position if it moved (and, with ``due_only``,
+        only once CHECKPOINT_EVERY has passed since the last write)."""
+        if self._checkpoint is None or self._checkpoint == self._saved:
+            return
+        if due_only and time.monotonic() - self._saved_at < self.CHECKPOINT_EVERY:
+            return
+        self._save_checkpoint(*self._checkpoint)
 
     # --- the loop --------------------------------------------------------------
 
@@ -129,13 +149,16 @@ class OutboxRelay:
                         continue
                     metrics.LEASE_HELD.labels(self.app.source, "relay").set(1)
                     self.wakeup.clear()
-                    if self.relay_pending() == 0:
-                        self.wakeup.wait(self.IDLE_WAIT)
+                    if self.relay_pending() == 0 and not self.wakeup.wait(self.IDLE_WAIT):
+                        self._flush()  # idle: record where we are
                     self.attempt = 0
                 except Exception as e:  # any error: a dead loop would be a silent outage
                     self._back_off(e)
         finally:
             self.running = False
+            if self._stopped.is_set() and self.lease.held:  # a clean stop
+                with contextlib.suppress(Exception):
+                    self._flush()
             self._close()
             self.lease.release()
 
@@ -145,7 +168,7 @@ class OutboxRelay:
         # While we hold the lease nobody else moves the checkpoint: read it
         # from the store only when we (re)take the lease or after a failure.
         if self._checkpoint is None:
-            self._checkpoint = self.checkpoint()
+            self._checkpoint = self._saved = self.checkpoint()
         position, previous_public = self._checkpoint
         records = self.app.process_recorder.select_records(position, self.BATCH)
         if not records:
@@ -170,8 +193,10 @@ class OutboxRelay:
         if envelopes:
             metrics.PUBLISH_SECONDS.labels(self.app.source).observe(time.monotonic() - started)
         # The checkpoint covers only what the broker confirmed: the entries
-        # before the first envelope not confirmed. A crash before it is
-        # written republishes this batch, which consumers drop as duplicates.
+        # before the first envelope not confirmed. It is kept in memory and
+        # written every CHECKPOINT_EVERY seconds, when idle and on stopping: a
+        # crash republishes what was confirmed since, which consumers drop
+        # as duplicates.
         position, previous_public = self._checkpoint
         passed = 0
         for log_position, envelope in outgoing:
@@ -186,7 +211,8 @@ class OutboxRelay:
             position = log_position
             passed += 1
         if passed:
-            self._save_checkpoint(position, previous_public)
+            self._checkpoint = (position, previous_public)
+            self._flush(due_only=True)
         metrics.RELAY_LAG.labels(self.app.source).set(records[-1][0].id - position)
         if passed < len(outgoing):
             reason = "unroutable" if self.publisher.returned else "refused"
@@ -206,6 +232,8 @@ class OutboxRelay:
 
     def _back_off(self, error: Exception) -> None:
         self._close()  # a fresh connection next time
+        with contextlib.suppress(Exception):  # keep what was confirmed, if the store answers
+            self._flush()
         self._checkpoint = None
         self.attempt += 1
         metrics.PUBLISH_FAILURES.labels(self.app.source, type(error).__name__).inc()
