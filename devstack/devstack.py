@@ -184,11 +184,14 @@ def run(command: list[str], env: dict[str, str] | None = None) -> None:
 
 
 def delete_test_vhosts() -> None:
-    """Killed test runs leave nameko's per-test vhosts behind: remove them."""
+    """Killed test runs leave nameko's per-test vhosts behind: remove those
+    nobody is connected to (another test run on this machine may be using its own)."""
     with contextlib.suppress(urllib.error.URLError, OSError, ValueError):
+        connections = management_request("/api/connections") or []
+        in_use = {c.get("vhost") for c in connections}  # type: ignore[union-attr]
         for vhost in management_request("/api/vhosts") or []:  # type: ignore[union-attr]
             name = vhost["name"]
-            if name.startswith("nameko_test_"):
+            if name.startswith("nameko_test_") and name not in in_use:
                 management_request(f"/api/vhosts/{urllib.parse.quote(name, safe='')}", "DELETE")
 
 
