@@ -78,9 +78,13 @@ class Credentials:
         self,
         operator_key: str | None,
         find_business_by_key_hash: Callable[[str], dict[str, Any] | None],
+        find_employee_by_token_hash: Callable[[str], Principal | None] | None = None,
     ) -> None:
         self.operator_key_hash = hash_secret(operator_key) if operator_key else None
         self.find_business_by_key_hash = find_business_by_key_hash
+        # Issue 5 (staff) supplies this: the employee's business, id and denied
+        # features for a token's hash, or None for a token it did not issue.
+        self.find_employee_by_token_hash = find_employee_by_token_hash
 
     def principal(self, token: str) -> Principal:
         token_hash = hash_secret(token)
@@ -94,7 +98,12 @@ class Credentials:
             if business is not None and hmac.compare_digest(business["key_hash"], token_hash):
                 return Principal("business", business_id=str(business["_id"]))
         if token.startswith(EMPLOYEE_TOKEN_PREFIX):
-            raise NotAuthenticatedError("employee tokens are not accepted yet (the staff service)")
+            if self.find_employee_by_token_hash is None:
+                msg = "employee tokens are not accepted yet (the staff service)"
+                raise NotAuthenticatedError(msg)
+            employee = self.find_employee_by_token_hash(token_hash)
+            if employee is not None:
+                return employee
         raise NotAuthenticatedError("that key or token is not one we issued, or it was revoked")
 
 

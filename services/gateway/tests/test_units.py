@@ -168,3 +168,13 @@ def test_rate_limit_settings_are_read_or_refused_by_name():
     ]
     with pytest.raises(ValueError, match="RATE_LIMIT_PER_CALLER"):
         parse_limits("lots", "RATE_LIMIT_PER_CALLER")
+
+
+def test_employee_tokens_slot_in_through_a_lookup():
+    token = "pwl_et_" + "t" * 43
+    employee = Principal("employee", business_id="b-1", employee_id="e-7", denied=frozenset({"x"}))
+    credentials = Credentials(None, {}.get, {hash_secret(token): employee}.get)
+    assert credentials.principal(token) == employee
+    assert require(employee, BUSINESS_STAFF) is employee
+    with pytest.raises(NotAuthenticatedError):
+        credentials.principal("pwl_et_" + "u" * 43)
