@@ -23,7 +23,7 @@ from eventsourcing.domain import Aggregate, event
 
 from staff import permissions, timeclock
 from staff.errors import StaffInvalidInputError, StaffRefusedError
-from staff.schedule import WeeklySchedule, Window, weekly_shifts, working_windows
+from staff.schedule import WeeklySchedule, Window, schedule_on, weekly_shifts, working_windows
 from staff.timesheet import TimeEntry
 
 ROSTER_NAMESPACE = uuid.UUID("0b6c7f7e-52a4-4c8f-8d1e-5b3f0c8f2d41")
@@ -78,9 +78,14 @@ class Employee(Aggregate):
             raise StaffRefusedError(
                 f"{self.name} is clocked in (entry {current.entry_id}): clock them out first"
             )
-        latest = self.latest_schedule()
-        if latest is not None and latest.shifts:
-            self._schedule_set(latest.timezone, [], today.isoformat())
+        # Booking reads hours from EmployeeScheduleSet only: no hours from
+        # today on, nor from any later schedule already set.
+        for effective_from, schedule in sorted(self.schedules.items()):
+            if effective_from > today and schedule.shifts:
+                self._schedule_set(schedule.timezone, [], effective_from.isoformat())
+        current_schedule = schedule_on(sorted(self.schedules.values(), key=by_date), today)
+        if current_schedule is not None and current_schedule.shifts:
+            self._schedule_set(current_schedule.timezone, [], today.isoformat())
         self._deactivated()
 
     @event("Deactivated")
@@ -242,6 +247,10 @@ class Employee(Aggregate):
     def _check_active(self, what: str) -> None:
         if not self.active:
             raise StaffRefusedError(f"{self.name} is deactivated and cannot {what}")
+
+
+def by_date(schedule: WeeklySchedule) -> date:
+    return schedule.effective_from
 
 
 def check_window(starts_at: datetime, ends_at: datetime) -> None:

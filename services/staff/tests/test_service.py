@@ -3,6 +3,7 @@ test) and the real store (a fresh database per test)."""
 
 from __future__ import annotations
 
+import eventlet
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
@@ -228,3 +229,19 @@ def test_a_deactivated_employee_keeps_history_but_cannot_clock_in_or_be_booked(s
     assert cleared["data"]["weekly"] == []
     today = cleared["data"]["effective_from"]
     assert staff.working_windows(BUSINESS, employee_id, today, today, "UTC") == []
+
+
+def test_two_clock_ins_at_once_open_one_entry(staff, staff_config):
+    employee_id = staff.hire(BUSINESS, "Ada", "Employee")["employee_id"]
+
+    def clock_in() -> str:
+        with ServiceRpcProxy("staff", staff_config, timeout=30) as proxy:
+            try:
+                return proxy.clock_in(BUSINESS, employee_id)["entry_id"]
+            except StaffRefusedError as refused:
+                return refused.code
+
+    pool = eventlet.GreenPool()
+    outcomes = sorted(pool.imap(lambda _: clock_in(), range(4)))
+    assert outcomes.count("refused") == 3
+    assert len(staff.time_entries(BUSINESS, employee_id)) == 1
