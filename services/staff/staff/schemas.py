@@ -10,10 +10,10 @@ that passes its contract. The gateway may reuse them for its bodies.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from pawline.contracts.staff import ROLES, WeeklySlotSchema
 from pawline.contracts.values import (
@@ -82,10 +82,23 @@ class CorrectionSchema(CommandSchema):
     corrected_by = text(description="Who corrected it: an employee id or 'admin'.")
 
 
+MAX_RANGE_DAYS = 366
+
+
 class DateRangeSchema(CommandSchema):
+    """Local dates ``from_date``..``to_date``, both included, at most a year."""
+
     from_date = IsoDate(required=True)
     to_date = IsoDate(required=True)
     timezone = TimeZoneName(allow_none=True, load_default=None)
+
+    @validates_schema
+    def _check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        first, last = date.fromisoformat(data["from_date"]), date.fromisoformat(data["to_date"])
+        if last < first:
+            raise ValidationError(f"Must not be before from_date {first}.", "to_date")
+        if last - first >= timedelta(days=MAX_RANGE_DAYS):
+            raise ValidationError(f"Must be within {MAX_RANGE_DAYS} days of from_date.", "to_date")
 
 
 class TimesheetSchema(DateRangeSchema):

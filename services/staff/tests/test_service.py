@@ -89,6 +89,15 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(staff):
     with pytest.raises(StaffRefusedError, match="past"):
         staff.set_schedule(BUSINESS, employee_id, NEW_YORK, [], effective_from="2020-01-01")
     assert staff.get_employee(BUSINESS, employee_id)["schedules"] == []
+    with pytest.raises(StaffInvalidInputError) as refused:
+        staff.working_windows(BUSINESS, employee_id, "2027-01-01", "2029-01-01", NEW_YORK)
+    assert list(refused.value.fields) == ["to_date"]
+    with pytest.raises(StaffInvalidInputError) as refused:
+        staff.timesheet(BUSINESS, "2027-01-02", "2027-01-01", NEW_YORK)
+    assert list(refused.value.fields) == ["to_date"]
+    with pytest.raises(StaffInvalidInputError) as refused:
+        staff.timesheet(BUSINESS, "2027-01-01", "2027-01-07", NEW_YORK, week_starts_on=9)
+    assert list(refused.value.fields) == ["week_starts_on"]
 
 
 def test_a_schedule_gives_windows_in_utc_across_a_dst_change_less_time_off(staff, received):
