@@ -992,6 +992,18 @@ def notes(plan: Plan, r: Results) -> list[str]:
             + ", ".join(f"{kind} {rate:,.0f}" for kind, rate in s.store_ops.items() if rate >= 1)
             + ")."
         )
+        store_share = s.cpu.get("store")
+        if store_share and s.applied_rate:
+            per_event = 10 * store_share / s.applied_rate  # ms of store CPU per applied event
+            ops = sum(s.store_ops.values()) / s.applied_rate
+            out.append(
+                f"- What bounds the sustained rate: the store spent {per_event:.1f} ms of CPU "
+                f"per event carried end to end ({ops:.2f} operations: "
+                f"the producer's save, the relay's read, the consumer's inbox "
+                f"write and its handler's transaction), so one core of it carries at most "
+                f"{1000 / per_event:,.0f} ev/s, and the whole machine has 2 cores for the "
+                "store, the broker and both services."
+            )
     if r.rss_mib:
         out.append(
             "- Memory: VmRSS from `/proc/<pid>/status` (MiB) of each `nameko run` process, "

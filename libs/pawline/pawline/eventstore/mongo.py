@@ -372,6 +372,9 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
         # them all at once (group commit).
         self._writing = threading.Lock()
         self._queued: collections.deque[_Write] = collections.deque()
+        self._recent: collections.OrderedDict[int, tuple[Notification, dict[str, Any]]] = (
+            collections.OrderedDict()
+        )
         # Which process wrote an event: its log watcher wakes only on others'
         # writes (its own wake listeners at once).
         self.writer = uuid.uuid4().hex[:12]
@@ -529,7 +532,30 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
                 self._known_max_is_fresh = False
                 raise
             self._known_max += len(docs)
+            self._remember(docs)
             return [d["notification_id"] for d in docs]
+
+    RECENT = 2000  # records this process wrote, kept for its relay to read without the store
+
+    def _remember(self, docs: list[dict[str, Any]]) -> None:
+        for doc in docs:
+            self._recent[doc["notification_id"]] = (_notification(doc), doc.get("metadata") or {})
+        while len(self._recent) > self.RECENT:
+            self._recent.popitem(last=False)  # the oldest
+
+    def recent_records(
+        self, after: int, limit: int
+    ) -> list[tuple[Notification, dict[str, Any]]] | None:
+        """The records after ``after`` that this process wrote itself and still
+        remembers, as :meth:`select_records` would read them, as far as they
+        run without a gap; None if the next one is not among them (another
+        process wrote it, it was forgotten, or there is none yet)."""
+        records: list[tuple[Notification, dict[str, Any]]] = []
+        position = after + 1
+        while len(records) < limit and (record := self._recent.get(position)) is not None:
+            records.append(record)
+            position += 1
+        return records or None
 
     def _insert_docs(
         self,

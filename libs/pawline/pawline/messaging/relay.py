@@ -170,7 +170,11 @@ class OutboxRelay:
         if self._checkpoint is None:
             self._checkpoint = self._saved = self.checkpoint()
         position, previous_public = self._checkpoint
-        records = self.app.process_recorder.select_records(position, self.BATCH)
+        # What this process wrote is read from memory, the rest from the store.
+        recorder = self.app.process_recorder
+        records = recorder.recent_records(position, self.BATCH) or recorder.select_records(
+            position, self.BATCH
+        )
         if not records:
             metrics.RELAY_LAG.labels(self.app.source).set(0)
             return 0

@@ -225,6 +225,23 @@ def test_writers_committed_together_keep_their_own_outcome(datastore: MongoDatas
     assert any(outcome == "conflict" for _, outcome in groups)  # then each alone
 
 
+def test_a_process_reads_back_its_own_recent_writes_as_the_store_has_them(
+    mongo_uri: str, mongo_database: str
+) -> None:
+    ours = other_process_recorder(mongo_uri, mongo_database)
+    theirs = other_process_recorder(mongo_uri, mongo_database)
+    ours.insert_events([stored(uuid4(), 1), stored(uuid4(), 1)], metadata=[{"n": 1}, {"n": 2}])
+    theirs.insert_events([stored(uuid4(), 1)])  # position 3, by another process
+    ours.insert_events([stored(uuid4(), 1)])  # position 4
+
+    assert ours.recent_records(0, 10) == ours.select_records(0, 2)  # up to the gap
+    assert ours.recent_records(2, 10) is None  # 3 is not ours: read the store
+    assert ours.recent_records(3, 10) == ours.select_records(3, 10)
+    assert ours.recent_records(4, 10) is None  # nothing yet
+    ours.datastore.close()
+    theirs.datastore.close()
+
+
 def test_events_and_tracking_commit_together_or_not_at_all(datastore: MongoDatastore) -> None:
     recorder = MongoProcessRecorder(datastore, "app_events", "app_tracking")
     recorder.create_table()
