@@ -53,10 +53,11 @@ lint: venv ## ruff on everything, mypy on the pawline kit, docs/asyncapi.yaml up
 asyncapi: venv ## regenerate docs/asyncapi.yaml from pawline.contracts
 	$(PY) -m pawline.contracts.asyncapi --output docs/asyncapi.yaml
 
-bench: venv ## event store vs raw pymongo/SQLite/PostgreSQL, messaging vs raw kombu, gateway vs nameko @http; writes bench/results.md
+bench: venv ## event store vs raw pymongo/SQLite/PostgreSQL, messaging vs raw kombu, gateway vs nameko @http, staff working windows vs raw pymongo; writes bench/results.md
 	$(PY) bench/bench_eventstore.py --output bench/results.md
 	$(PY) bench/bench_messaging.py --output bench/results.md
 	$(PY) bench/bench_gateway.py --output bench/results.md
+	$(PY) bench/bench_staff.py --output bench/results.md
 
 constraints: venv ## re-pin constraints.txt from what .venv has installed
 	@(head -n 1 constraints.txt; $(VENV)/bin/pip freeze --exclude-editable) > constraints.new
