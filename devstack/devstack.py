@@ -183,16 +183,27 @@ def run(command: list[str], env: dict[str, str] | None = None) -> None:
         raise DevstackError(f"`{' '.join(command)}` failed with exit code {result.returncode}")
 
 
-def delete_test_vhosts() -> None:
-    """Killed test runs leave nameko's per-test vhosts behind: remove those
-    nobody is connected to (another test run on this machine may be using its own)."""
+def leftover_test_vhosts() -> set[str]:
+    """nameko's per-test vhosts that nobody is connected to now."""
     with contextlib.suppress(urllib.error.URLError, OSError, ValueError):
         connections = management_request("/api/connections") or []
         in_use = {c.get("vhost") for c in connections}  # type: ignore[union-attr]
-        for vhost in management_request("/api/vhosts") or []:  # type: ignore[union-attr]
-            name = vhost["name"]
-            if name.startswith("nameko_test_") and name not in in_use:
-                management_request(f"/api/vhosts/{urllib.parse.quote(name, safe='')}", "DELETE")
+        return {
+            v["name"]
+            for v in management_request("/api/vhosts") or []  # type: ignore[union-attr]
+            if v["name"].startswith("nameko_test_") and v["name"] not in in_use
+        }
+    return set()
+
+
+def delete_test_vhosts(seen_before: set[str]) -> None:
+    """Killed test runs leave nameko's per-test vhosts behind: remove those
+    that were already left over when this run began and still are. A vhost
+    lives for one test: one seen twice, minutes apart, with nobody connected,
+    is nobody's (another test run on this machine keeps its own)."""
+    for name in seen_before & leftover_test_vhosts():
+        with contextlib.suppress(urllib.error.URLError, OSError, ValueError):
+            management_request(f"/api/vhosts/{urllib.parse.quote(name, safe='')}", "DELETE")
 
 
 # --- the store ----------------------------------------------------------------
@@ -414,7 +425,7 @@ def suites() -> list[Path]:
 def test(extra_args: list[str]) -> int:
     ensure_broker()
     ensure_promtool()
-    delete_test_vhosts()
+    left_over = leftover_test_vhosts()
     reports = var_dir() / "test-reports"
     shutil.rmtree(reports, ignore_errors=True)
     reports.mkdir(parents=True)
@@ -440,7 +451,7 @@ def test(extra_args: list[str]) -> int:
             code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode  # noqa: S603
             if code != 0:
                 failed_suites.append(f"{suite.relative_to(ROOT)} (exit {code})")
-    delete_test_vhosts()
+    delete_test_vhosts(left_over)
     passed, failed, skipped = count_results(reports)
     if failed_suites:
         say("failed: " + ", ".join(failed_suites))

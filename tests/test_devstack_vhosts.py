@@ -1,6 +1,6 @@
 """`make test` removes the per-test vhosts killed runs left behind, and only
-those: another test run on this machine keeps the ones it is connected to.
-Real RabbitMQ, through its management API."""
+those: a vhost another test run on this machine is using, or made after this
+run began, stays. Real RabbitMQ, through its management API."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import contextlib
 import importlib.util
 import urllib.error
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -29,17 +29,19 @@ def devstack() -> ModuleType:
 
 
 @pytest.fixture
-def two_vhosts(devstack: ModuleType) -> Iterator[tuple[str, str]]:
-    names = tuple(f"nameko_test_{uuid.uuid4().hex[:10]}" for _ in range(2))
-    for name in names:
+def make_vhost(devstack: ModuleType) -> Iterator[Callable[[], str]]:
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"nameko_test_{uuid.uuid4().hex[:10]}"
         devstack.management_request(f"/api/vhosts/{name}", "PUT")
-        devstack.management_request(
-            f"/api/permissions/{name}/guest",
-            "PUT",
-            {"configure": ".*", "write": ".*", "read": ".*"},
-        )
-    yield names  # type: ignore[misc]
-    for name in names:
+        everything = {"configure": ".*", "write": ".*", "read": ".*"}
+        devstack.management_request(f"/api/permissions/{name}/guest", "PUT", everything)
+        made.append(name)
+        return name
+
+    yield make
+    for name in made:
         with contextlib.suppress(urllib.error.HTTPError):  # already gone: what the test wanted
             devstack.management_request(f"/api/vhosts/{name}", "DELETE")
 
@@ -48,8 +50,8 @@ def vhost_names(devstack: ModuleType) -> set[str]:
     return {v["name"] for v in devstack.management_request("/api/vhosts")}
 
 
-def test_left_over_test_vhosts_go_and_ones_in_use_stay(devstack, two_vhosts):
-    in_use, left_over = two_vhosts
+def test_only_vhosts_left_over_at_both_looks_and_unused_are_removed(devstack, make_vhost):
+    left_over, in_use = make_vhost(), make_vhost()
     with kombu.Connection(f"amqp://guest:guest@127.0.0.1:5672/{in_use}") as connection:
         connection.connect()
         devstack.wait_until(
@@ -59,7 +61,14 @@ def test_left_over_test_vhosts_go_and_ones_in_use_stay(devstack, two_vhosts):
             "the connection to show in the management API",
             10,
         )
-        devstack.delete_test_vhosts()
+        seen_at_start = devstack.leftover_test_vhosts()
+        assert left_over in seen_at_start
+        assert in_use not in seen_at_start
+        made_during_the_run = make_vhost()  # another run's test, not connected yet
+
+        devstack.delete_test_vhosts(seen_at_start)
+
         names = vhost_names(devstack)
-    assert in_use in names
     assert left_over not in names
+    assert in_use in names
+    assert made_during_the_run in names
