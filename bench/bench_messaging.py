@@ -23,7 +23,12 @@ Measures, in one run, on one RabbitMQ and one MongoDB server:
    events, one per save, as fast as the producer can while the consumer
    applies; applied events/s over the steady window (its first quarter left
    out);
-6. resident memory (VmRSS) of every service process, idle: the six services
+6. for reference, the store's floor (``bench/raw_store.py``): raw pymongo
+   doing only the store work one event needs end to end (the producer's
+   save, the relay's read, the inbox write, the consumer's transaction), in
+   batches of 1 and 10: a rate the store alone cannot carry, the platform on
+   it cannot either;
+7. resident memory (VmRSS) of every service process, idle: the six services
    started as ``make up`` does (``nameko run``), and the benchmark's producer
    and consumer (``bench/messaging_services.py``) as ``nameko run`` too.
 
@@ -221,6 +226,7 @@ class Results:
     idle: IdleResult | None = None
     e2e: EndToEndResult | None = None
     sustained: SustainedResult | None = None
+    store_floor: dict[int, float] = field(default_factory=dict)  # batch -> ev/s, raw pymongo
     rss_mib: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -940,6 +946,13 @@ def render(about: About, plan: Plan, r: Results) -> str:
         f"| ≥ {SUSTAINED_TARGET:.0%} | "
         f"{met(None if applied is None or not slower_base else applied / slower_base >= SUSTAINED_TARGET)} |"  # noqa: E501
     )
+    for batch, floor in sorted(r.store_floor.items()):
+        lines.append(
+            f"| for reference: the store alone, raw pymongo doing one event's store work end "
+            f"to end in batches of {batch} (`bench/raw_store.py`) | {fmt_rate(floor)} | "
+            f"{fmt_rate(slower_base, 'msg/s')} (slower baseline) | "
+            f"{fmt_ratio(floor, slower_base)} | — | — |"
+        )
     names = [*SHELLS, "bench staff", "bench payroll"]
     for name in names:
         mib = r.rss_mib.get(name)
@@ -1004,6 +1017,21 @@ def notes(plan: Plan, r: Results) -> list[str]:
                 f"{1000 / per_event:,.0f} ev/s, and the whole machine has 2 cores for the "
                 "store, the broker and both services."
             )
+        floor = r.store_floor.get(10)
+        if floor and s.applied_rate:
+            line = (
+                f"- The store alone, doing the same store work with raw pymongo in batches of "
+                f"10 (no services, no broker), carried {fmt_rate(floor)}: the platform's "
+                f"sustained rate is {s.applied_rate / floor:.0%} of that."
+            )
+            slower = min(r.plain.publish, r.plain.consume) if r.plain else None
+            if slower and floor < SUSTAINED_TARGET * slower:
+                line += (
+                    f" The store alone stays under {SUSTAINED_TARGET:.0%} of the slower broker "
+                    "baseline, so no code on this store can meet that target: it wants a "
+                    "faster store (a real MongoDB: `MONGO_URI=... make bench`)."
+                )
+            out.append(line)
     if r.rss_mib:
         out.append(
             "- Memory: VmRSS from `/proc/<pid>/status` (MiB) of each `nameko run` process, "
@@ -1081,6 +1109,26 @@ def benchmark(
 
 def _set_baselines(run: Run, plan: Plan, results: Results) -> None:
     results.plain, results.green = measure_baselines(run, plan)
+    results.store_floor = measure_store_floor(run, plan)
+
+
+def measure_store_floor(run: Run, plan: Plan) -> dict[int, float]:
+    """What the store alone carries (``bench/raw_store.py``, a plain process)."""
+    floor = {}
+    for batch in (1, 10):
+        done = subprocess.run(
+            [
+                sys.executable, str(HERE / "raw_store.py"), "--uri", run.mongo_uri,
+                "--batch", str(batch), "--seconds", str(plan.baseline_seconds * 3),
+            ],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            msg = f"raw_store.py failed ({done.returncode}): {done.stderr[-2000:]}"
+            raise RuntimeError(msg)
+        floor[batch] = float(json.loads(done.stdout.strip().splitlines()[-1])["rate"])
+        print(f"    store alone, batches of {batch}: {floor[batch]:,.0f} ev/s", flush=True)
+    return floor
 
 
 def main(argv: Sequence[str] | None = None) -> int:
