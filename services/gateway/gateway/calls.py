@@ -57,7 +57,7 @@ class ReplyWaiter:
 
 
 def pending_replies(listener: ReplyListener) -> int:
-    """How many calls still wait for a reply (for tests and metrics)."""
+    """How many calls still wait for a reply (the tests check none is left behind)."""
     return len(listener._reply_events)
 
 
