@@ -5,7 +5,7 @@ They cross nameko RPC as themselves when the caller registers them
 exactly what ``args`` holds: the sentence and, for invalid input, the fields
 at fault (``{"weekly.0.end": ["Must be after start."]}``). The gateway maps
 ``code`` to its status: not_found 404, conflict 409, refused 422,
-invalid_request 400, unavailable 503. Class names are unique across services, as nameko's
+invalid_request 400. Class names are unique across services, as nameko's
 registry of remote exceptions is keyed by class name.
 """
 
@@ -71,15 +71,8 @@ class UnknownFeatureError(StaffInvalidInputError):
         return cls(f"{field}: {problem}", {field: [problem]})
 
 
-class StaffUnavailableError(StaffError):
-    """A read model is behind the position asked for: try again shortly."""
-
-    code = "unavailable"
-
-
 EXPECTED_ERRORS: tuple[type[StaffError], ...] = (
     StaffError,
-    StaffUnavailableError,
     EmployeeNotFoundError,
     StaffConflictError,
     StaffRefusedError,

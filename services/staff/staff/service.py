@@ -21,8 +21,7 @@ from staff import permissions
 from staff.application import StaffApplication, check_id, employee_view, entries_view, now
 from staff.domain import Employee
 from staff.domain import instant_text as iso
-from staff.errors import EXPECTED_ERRORS, StaffInvalidInputError, StaffRefusedError
-from staff.projection import ScheduleView, ScheduleViewProcessor
+from staff.errors import EXPECTED_ERRORS, StaffRefusedError
 from staff.schedule import zone
 from staff.schemas import (
     ClockSchema,
@@ -58,17 +57,9 @@ def clock_time(at: str | None) -> datetime:
     return moment
 
 
-def check_position(position: Any) -> int:
-    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
-        msg = f"{position!r} is not a log position: a whole number of 0 or more"
-        raise StaffInvalidInputError(f"after_position: {msg}", {"after_position": [msg]})
-    return position
-
-
 class StaffService(EventSourcedService):
     name = "staff"
     app = EventSourced(StaffApplication)
-    schedule_view: ScheduleView = ScheduleViewProcessor()  # type: ignore[assignment]
 
     # Employees.
 
@@ -198,46 +189,6 @@ class StaffService(EventSourcedService):
         tz = args["timezone"] or (latest.timezone if latest else "UTC")
         windows = employee.working_windows(date_of(args["from_date"]), date_of(args["to_date"]), tz)
         return [{"starts_at": iso(start), "ends_at": iso(end)} for start, end in windows]
-
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def roster_windows(
-        self,
-        business_id: str,
-        from_date: str,
-        to_date: str,
-        timezone: str,
-        after_position: int | None = None,
-    ) -> dict[str, Any]:
-        """Working windows of every active employee of the business, from the schedule view.
-
-        ``after_position``: a position a command returned; the answer waits
-        (at most 5 s) until the view has applied it."""
-        args = load(
-            DateRangeSchema, {"from_date": from_date, "to_date": to_date, "timezone": timezone}
-        )
-        business_id = check_id(business_id, "business_id")
-        if after_position is not None:
-            self.schedule_view.wait_for(check_position(after_position))
-        position = self.schedule_view.position()
-        first, last = date_of(args["from_date"]), date_of(args["to_date"])
-        rows = self.schedule_view.windows(business_id, first, last, args["timezone"] or "UTC")
-        return {
-            "position": position,
-            "employees": [
-                {
-                    "employee_id": doc["_id"],
-                    "name": doc["name"],
-                    "windows": [{"starts_at": iso(s), "ends_at": iso(e)} for s, e in windows],
-                }
-                for doc, windows in rows
-            ],
-        }
-
-    @rpc
-    def rebuild_schedule_view(self) -> dict[str, Any]:
-        """Operators: forget the schedule view; it is applied again from the log's start."""
-        self.schedule_view.rebuild()
-        return {"rebuilding": True}
 
     # What employees may do.
 

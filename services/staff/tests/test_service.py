@@ -4,7 +4,6 @@ test) and the real store (a fresh database per test)."""
 from __future__ import annotations
 
 import eventlet
-import pymongo
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
@@ -255,56 +254,3 @@ def test_two_clock_ins_at_once_open_one_entry(staff, staff_config):
     outcomes = sorted(pool.imap(lambda _: clock_in(), range(4)))
     assert outcomes.count("refused") == 3
     assert len(staff.time_entries(BUSINESS, employee_id)) == 1
-
-
-def test_roster_windows_come_from_a_view_that_rebuilds_from_the_log(
-    container_factory, staff_config, mongo_uri, mongo_database
-):
-    container = container_factory(StaffService, staff_config)
-    container.start()
-    weekly = [{"weekday": day, "start": "09:00", "end": "17:00"} for day in range(7)]
-    with ServiceRpcProxy("staff", staff_config, timeout=30) as staff:
-        ada = staff.hire(BUSINESS, "Ada", "Employee")["employee_id"]
-        grace = staff.hire(BUSINESS, "Grace", "Manager")["employee_id"]
-        linus = staff.hire(BUSINESS, "Linus", "Employee")["employee_id"]
-        staff.hire(OTHER_BUSINESS, "Someone else", "Employee")
-        staff.set_schedule(BUSINESS, ada, NEW_YORK, weekly, effective_from="2027-03-12")
-        staff.set_schedule(BUSINESS, grace, NEW_YORK, weekly[:5], effective_from="2027-03-01")
-        staff.set_schedule(BUSINESS, linus, NEW_YORK, weekly, effective_from="2027-03-01")
-        staff.add_time_off(BUSINESS, ada, "2027-03-15T13:00:00Z", "2027-03-15T17:00:00Z")
-        staff.add_extra_shift(BUSINESS, grace, "2027-03-14T15:00:00Z", "2027-03-14T18:00:00Z")
-        position = staff.deactivate_employee(BUSINESS, linus)["position"]
-
-        view = staff.roster_windows(BUSINESS, "2027-03-11", "2027-03-15", NEW_YORK, position)
-        assert view["position"] >= position
-        by_id = {e["employee_id"]: e["windows"] for e in view["employees"]}
-        assert sorted(by_id) == sorted([ada, grace])  # Linus is deactivated
-        for employee_id in (ada, grace):  # the same as read from each employee's stream
-            assert by_id[employee_id] == staff.working_windows(
-                BUSINESS, employee_id, "2027-03-11", "2027-03-15", NEW_YORK
-            )
-        assert by_id[ada][-1] == {
-            "starts_at": "2027-03-15T17:00:00Z", "ends_at": "2027-03-15T21:00:00Z",
-        }  # fmt: skip
-        others = staff.roster_windows(OTHER_BUSINESS, "2027-03-11", "2027-03-15", NEW_YORK)
-        assert [e["name"] for e in others["employees"]] == ["Someone else"]
-        staff.rebuild_schedule_view()
-        again = staff.roster_windows(BUSINESS, "2027-03-11", "2027-03-15", NEW_YORK, position)
-        assert by_windows(again) == by_windows(view)
-    container.stop()
-
-    # Stopped, the view emptied: a new container applies the log from its start.
-    client = pymongo.MongoClient(mongo_uri)
-    try:
-        client[mongo_database].drop_collection("schedule_view_tracking")
-        client[mongo_database].drop_collection("schedule_view")
-    finally:
-        client.close()
-    container_factory(StaffService, staff_config).start()
-    with ServiceRpcProxy("staff", staff_config, timeout=30) as staff:
-        rebuilt = staff.roster_windows(BUSINESS, "2027-03-11", "2027-03-15", NEW_YORK, position)
-    assert by_windows(rebuilt) == by_windows(view)
-
-
-def by_windows(view: dict[str, object]) -> list[object]:
-    return sorted(view["employees"], key=lambda e: e["employee_id"])  # type: ignore[attr-defined, index]
