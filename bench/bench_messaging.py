@@ -496,18 +496,25 @@ def relay_position(container: ServiceContainer) -> int:
 # --------------------------------------------------------------------- parts
 
 
+def run_plain(script: str, *args: str) -> dict[str, Any]:
+    """Run one of bench/'s raw baselines in a plain Python process of its own;
+    the JSON object it prints last."""
+    done = subprocess.run(
+        [sys.executable, str(HERE / script), *args],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        msg = f"{script} failed ({done.returncode}): {done.stderr[-2000:]}"
+        raise RuntimeError(msg)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def measure_baselines(run: Run, plan: Plan) -> tuple[Baseline, Baseline]:
     """Raw kombu in a plain process (the baseline), then in this eventlet process."""
     args = ["--seconds", str(plan.baseline_seconds), "--rounds", str(plan.baseline_rounds)]
     print("  raw kombu, plain process", flush=True)
-    done = subprocess.run(
-        [sys.executable, str(HERE / "raw_kombu.py"), "--uri", run.amqp_uri, *args],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        msg = f"raw_kombu.py failed ({done.returncode}): {done.stderr[-2000:]}"
-        raise RuntimeError(msg)
-    plain = Baseline(**_baseline_fields(json.loads(done.stdout.strip().splitlines()[-1])))
+    plain = Baseline(**_baseline_fields(run_plain("raw_kombu.py", "--uri", run.amqp_uri, *args)))
     print("  raw kombu, in this eventlet process", flush=True)
     green = Baseline(
         **_baseline_fields(
@@ -1116,17 +1123,11 @@ def measure_store_floor(run: Run, plan: Plan) -> dict[int, float]:
     """What the store alone carries (``bench/raw_store.py``, a plain process)."""
     floor = {}
     for batch in (1, 10):
-        done = subprocess.run(
-            [
-                sys.executable, str(HERE / "raw_store.py"), "--uri", run.mongo_uri,
-                "--batch", str(batch), "--seconds", str(plan.baseline_seconds * 3),
-            ],
-            capture_output=True, text=True, timeout=300, check=False,
+        measured = run_plain(
+            "raw_store.py", "--uri", run.mongo_uri,
+            "--batch", str(batch), "--seconds", str(plan.baseline_seconds * 3),
         )  # fmt: skip
-        if done.returncode != 0:
-            msg = f"raw_store.py failed ({done.returncode}): {done.stderr[-2000:]}"
-            raise RuntimeError(msg)
-        floor[batch] = float(json.loads(done.stdout.strip().splitlines()[-1])["rate"])
+        floor[batch] = float(measured["rate"])
         print(f"    store alone, batches of {batch}: {floor[batch]:,.0f} ev/s", flush=True)
     return floor
 

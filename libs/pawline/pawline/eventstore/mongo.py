@@ -449,25 +449,20 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
     def _write_group(self, group: list[_Write]) -> None:
         """Write a group in one transaction; if one of them conflicts, write
         each half on its own, down to single writes, which fail alone."""
-        if len(group) > 1:
-            try:
-                self._write_together(group)
-            except IntegrityError:
-                middle = len(group) // 2
-                self._write_group(group[:middle])
-                self._write_group(group[middle:])
-            return
-        write = group[0]
         try:
-            with self.datastore.bounded(write.what):
-                write.ids = self._insert_numbered(
-                    write.stored_events, [write.tracking] if write.tracking else [], write.metadata
-                )
-        except Exception as e:  # the caller's error, raised in its own thread
-            write.error = e
-        write.done.set()
+            self._write_together(group)
+        except IntegrityError as e:
+            if len(group) == 1:
+                group[0].error = e
+                group[0].done.set()
+                return
+            middle = len(group) // 2
+            self._write_group(group[:middle])
+            self._write_group(group[middle:])
 
     def _write_together(self, group: list[_Write]) -> None:
+        """One transaction for the group; a conflict is raised (IntegrityError)
+        for the caller to split the group, any other error is each writer's."""
         stored = [s for write in group for s in write.stored_events]
         metadata = [
             meta
@@ -475,8 +470,11 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
             for meta in (write.metadata or [{} for _ in write.stored_events])
         ]
         trackings = [write.tracking for write in group if write.tracking is not None]
+        what = f"recording {_count(stored)} of {len(group)} writers"
+        if len(group) == 1:
+            what = group[0].what
         try:
-            with self.datastore.bounded(f"recording {_count(stored)} of {len(group)} writers"):
+            with self.datastore.bounded(what):
                 ids = self._insert_numbered(stored, trackings, metadata)
         except IntegrityError:
             raise

@@ -91,10 +91,8 @@ def _merge(
     fresh = [e for e in entries if e["position"] > tracked]
     if not fresh:
         return
-    last = batch[-1]["position"] if batch else tracked
-    if all(
-        a["position"] < b["position"] for a, b in itertools.pairwise([{"position": last}, *fresh])
-    ):
+    positions = [batch[-1]["position"] if batch else tracked, *(e["position"] for e in fresh)]
+    if all(a < b for a, b in itertools.pairwise(positions)):
         batch.extend(fresh)  # the usual case: newer entries, in order
         return
     by_position = {e["position"]: e for e in fresh}
