@@ -31,21 +31,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from pawline.contracts.staff import FEATURES, ROLES
 from staff.errors import StaffInvalidInputError, UnknownFeatureError
 
-FEATURES: Final = (
-    "tickets.void",
-    "tickets.refund",
-    "tickets.reopen",
-    "clients.delete",
-    "schedules.edit",
-    "timeclock.edit",
-    "reports.view",
-    "billing.card",
-    "settings.edit",
-    "status.post",
-)
-ROLES: Final = ("Admin", "Manager", "Employee")
+__all__ = ["FEATURES", "ROLES", "allowed_features", "check_feature", "deny_list", "is_allowed"]
 
 ROLE_DEFAULTS: Final[dict[str, frozenset[str]]] = {
     "Admin": frozenset(FEATURES),

@@ -220,6 +220,12 @@ class StaffService(EventSourcedService):
         permissions.check_feature(feature)
         return self.app.employee(business_id, employee_id).is_allowed(feature)  # type: ignore[no-any-return]
 
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def is_active(self, business_id: str, employee_id: str) -> bool:
+        """Whether the employee still works here (the gateway asks, for each
+        request made with their token on a route that needs no feature)."""
+        return self.app.employee(business_id, employee_id).active  # type: ignore[no-any-return]
+
     @rpc
     def permission_table(self) -> dict[str, Any]:
         """The features, and which each role may use by default."""

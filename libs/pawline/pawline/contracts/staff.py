@@ -35,6 +35,21 @@ from pawline.contracts.values import (
 
 SOURCE: Final = "staff"
 ROLES: Final = ("Admin", "Manager", "Employee")
+FEATURES: Final = (
+    "tickets.void",
+    "tickets.refund",
+    "tickets.reopen",
+    "clients.delete",
+    "schedules.edit",
+    "timeclock.edit",
+    "reports.view",
+    "billing.card",
+    "settings.edit",
+    "status.post",
+)
+"""The permission table's features (staff.permissions has the role defaults).
+Shared: the staff service answers for them, the gateway names them on its
+routes, and EmployeePermissionsChanged's ``denied`` lists them."""
 
 
 class _StaffEventSchema(EventSchema):
