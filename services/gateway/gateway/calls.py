@@ -16,12 +16,16 @@ from typing import Any
 
 import eventlet
 from eventlet.semaphore import Semaphore
+from nameko.containers import WorkerContext
 from nameko.exceptions import UnknownService
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import MethodProxy, ReplyListener
 
-from gateway.errors import UnavailableError
+from gateway.credentials import Principal
+from gateway.errors import NotAllowedError, NotAuthenticatedError, UnavailableError
 from gateway.store import GatewayStore
+from pawline.errors import EmployeeNotFoundError
+from pawline.nameko.eventsourced import CORRELATION_KEY
 from pawline.nameko.health import CHECK_TIMEOUT, OK, Readiness
 
 DEFAULT_RPC_TIMEOUT = 5.0
@@ -156,3 +160,64 @@ class GatewayReadiness(Readiness):
         except Exception as e:
             return f"does not answer: {type(e).__name__}: {e}"
         return OK
+
+
+class EmployeeCheck(SharedExtension):  # type: ignore[misc]
+    """What an employee token may do, asked of the staff service on every
+    request, before the handler runs (the route frame calls ``check``).
+
+    A route's feature goes to ``staff.is_allowed``: refused, the answer is 403
+    naming the feature. A route that needs no feature asks ``staff.is_active``:
+    a deactivated employee's tokens stop working at once (401). The calls
+    carry the request's id as their correlation id, like the handler's.
+    """
+
+    reply_listener = ReplyListener()
+
+    def check(
+        self, entrypoint: Any, request: Any, principal: Principal, feature: str | None
+    ) -> None:
+        business_id, employee_id = principal.business_id, principal.employee_id
+        context = WorkerContext(
+            self.container,
+            None,
+            entrypoint,
+            data={CORRELATION_KEY: getattr(request, "request_id", None)},
+        )
+        timeout = rpc_timeout(self.container.config)
+        try:
+            if feature is None:
+                if not call_service(
+                    context,
+                    self.reply_listener,
+                    timeout,
+                    "staff",
+                    "is_active",
+                    business_id,
+                    employee_id,
+                ):
+                    raise NotAuthenticatedError(
+                        f"employee {employee_id} is deactivated: their tokens no longer work"
+                    )
+                return
+            if not call_service(
+                context,
+                self.reply_listener,
+                timeout,
+                "staff",
+                "is_allowed",
+                business_id,
+                employee_id,
+                feature,
+            ):
+                raise NotAllowedError(
+                    f"this needs the permission {feature!r}, which employee {employee_id} "
+                    "does not have (their role lacks it, it is denied to them, "
+                    "or they are deactivated)"
+                )
+        except EmployeeNotFoundError:
+            msg = "that token's employee does not exist in the staff service"
+            raise NotAuthenticatedError(msg) from None
+        except UnknownService:
+            msg = "the staff service, which checks employee tokens, is not running"
+            raise UnavailableError(msg) from None

@@ -3,7 +3,8 @@
 Three kinds of callers (API.md): the platform operator (one key, from the
 environment), a business admin (an API key returned once when the business
 is registered, stored only as its SHA-256), and an employee (a token issued
-by the business admin; the staff service, issue 5, will answer for those).
+by the business admin, also stored as its SHA-256; what the employee may do
+is the staff service's answer, asked on every request by the route frame).
 A principal's ``business_id`` is the only business a request may touch.
 """
 
@@ -13,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from gateway.errors import NotAllowedError, NotAuthenticatedError
@@ -21,6 +22,7 @@ from gateway.errors import NotAllowedError, NotAuthenticatedError
 Kind = Literal["operator", "business", "employee"]
 
 OPERATOR: frozenset[Kind] = frozenset({"operator"})
+BUSINESS_ADMIN: frozenset[Kind] = frozenset({"business"})
 BUSINESS_STAFF: frozenset[Kind] = frozenset({"business", "employee"})
 
 # Prefixes tell which kind of secret a token is without a lookup, and let
@@ -35,8 +37,6 @@ class Principal:
     kind: Kind
     business_id: str | None = None
     employee_id: str | None = None
-    denied: frozenset[str] = field(default_factory=frozenset)
-    """Features this employee may not use (PUT /v1/employees/{id}/permissions)."""
 
     @property
     def id(self) -> str:
@@ -56,6 +56,10 @@ def hash_secret(secret: str) -> str:
 
 def new_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_employee_token() -> str:
+    return EMPLOYEE_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -82,8 +86,7 @@ class Credentials:
     ) -> None:
         self.operator_key_hash = hash_secret(operator_key) if operator_key else None
         self.find_business_by_key_hash = find_business_by_key_hash
-        # Issue 5 (staff) supplies this: the employee's business, id and denied
-        # features for a token's hash, or None for a token it did not issue.
+        # the employee a token's hash was issued to, None for a token we did not issue
         self.find_employee_by_token_hash = find_employee_by_token_hash
 
     def principal(self, token: str) -> Principal:
@@ -99,8 +102,7 @@ class Credentials:
                 return Principal("business", business_id=str(business["_id"]))
         if token.startswith(EMPLOYEE_TOKEN_PREFIX):
             if self.find_employee_by_token_hash is None:
-                msg = "employee tokens are not accepted yet (the staff service)"
-                raise NotAuthenticatedError(msg)
+                raise NotAuthenticatedError("this gateway does not accept employee tokens")
             employee = self.find_employee_by_token_hash(token_hash)
             if employee is not None:
                 return employee

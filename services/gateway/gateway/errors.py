@@ -22,6 +22,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from pawline.errors import ServiceError, register_remote_errors
 from pawline.nameko import BadRequestError
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,19 @@ class UnavailableError(ApiError):
 
 
 # Exceptions raised by the services, registered so that nameko turns an RPC
-# error reply back into the same type instead of a RemoteError. Each service
-# issue adds its domain errors here (they live in the kit, which the gateway
-# and the services share) and a row in ERROR_TABLE.
-REMOTE_ERRORS: tuple[type[Exception], ...] = (BadRequestError,)
-for remote_error in REMOTE_ERRORS:
-    deserialize_to_instance(remote_error)
+# error reply back into the same type instead of a RemoteError. The services'
+# domain errors live in the kit (pawline.errors), which the gateway and the
+# services share; each carries a code, mapped to a status by SERVICE_CODES.
+REMOTE_ERRORS: tuple[type[Exception], ...] = (BadRequestError, *register_remote_errors())
+deserialize_to_instance(BadRequestError)
+
+SERVICE_CODES: dict[str, int] = {
+    "invalid_request": 400,
+    "not_allowed": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "refused": 422,
+}
 
 # Foreign exception type -> (status, code). Looked up along the exception's
 # MRO, so the most specific row wins (DuplicateKeyError before PyMongoError).
@@ -114,6 +122,10 @@ ERROR_TABLE: dict[type[BaseException], tuple[int, str]] = {
 def status_and_code(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, ApiError):
         return exc.status, exc.code
+    if isinstance(exc, ServiceError):
+        if exc.code in SERVICE_CODES:
+            return SERVICE_CODES[exc.code], exc.code
+        return 500, "internal"
     for cls in type(exc).__mro__:
         if cls in ERROR_TABLE:
             return ERROR_TABLE[cls]
@@ -133,6 +145,8 @@ FOREIGN_MESSAGES: dict[type[BaseException], str] = {
 def message_of(exc: BaseException, status: int) -> str:
     if isinstance(exc, ApiError):
         return exc.message
+    if isinstance(exc, ServiceError) and status != 500:
+        return exc.message
     for cls in type(exc).__mro__:
         if cls in FOREIGN_MESSAGES:
             return FOREIGN_MESSAGES[cls]
@@ -143,7 +157,7 @@ def message_of(exc: BaseException, status: int) -> str:
 
 
 def fields_of(exc: BaseException) -> dict[str, Any] | None:
-    if isinstance(exc, ApiError):
+    if isinstance(exc, ApiError | ServiceError):
         return exc.fields
     if isinstance(exc, ValidationError):
         messages = exc.messages

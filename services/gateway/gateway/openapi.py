@@ -19,6 +19,7 @@ from gateway.errors import JSON
 from gateway.routing import (
     IDEMPOTENCY_KEY_HEADER,
     IDEMPOTENCY_KEY_PATTERN,
+    PATH_ID_PATTERN,
     REQUEST_ID_HEADER,
     REQUEST_ID_PATTERN,
     ApiRoute,
@@ -30,9 +31,10 @@ VERSION = "1"
 ERRORS = {
     400: "the request is invalid: see message and fields",
     401: "no credentials, or credentials we did not issue",
-    403: "these credentials may not do this",
-    409: "a conflict: the same Idempotency-Key is still being handled",
-    422: "refused: the Idempotency-Key was used with another request",
+    403: "these credentials may not do this (for an employee: the message names the feature)",
+    404: "no such thing in this business",
+    409: "a conflict: a concurrent change, or the same Idempotency-Key still being handled",
+    422: "a rule refused it (see message), or the Idempotency-Key was used with another request",
     429: "rate limited: retry after Retry-After seconds",
     503: "a dependency (a service, the store) is down or slow: retry later",
 }
@@ -61,6 +63,9 @@ def error_codes(route: ApiRoute) -> list[int]:
         codes += [401, 403, 429, 503]
     if route.method == "POST":
         codes += [409, 422, 503]
+    if openapi_path(route.url)[1]:
+        codes += [404]
+    codes += list(route.errors)
     return sorted(set(codes) - set(route.replies) - {route.status})
 
 
@@ -89,7 +94,12 @@ def operation(name: str, route: ApiRoute, doc: str) -> dict[str, Any]:
         )
     path_names = openapi_path(route.url)[1]
     parameters += [
-        {"in": "path", "name": n, "required": True, "schema": {"type": "string"}}
+        {
+            "in": "path",
+            "name": n,
+            "required": True,
+            "schema": {"type": "string", "format": "uuid", "pattern": PATH_ID_PATTERN},
+        }
         for n in path_names
     ]
     if route.query_schema is not None:
@@ -128,6 +138,13 @@ def operation(name: str, route: ApiRoute, doc: str) -> dict[str, Any]:
         "security": [] if isinstance(route.access, str) else [{"bearer": []}],
         "x-pawline-access": route.access if isinstance(route.access, str) else sorted(route.access),
     }
+    if route.feature is not None:
+        op["x-pawline-feature"] = route.feature
+        own = " (none on their own {id})" if route.own else ""
+        description += (
+            f"\n\nAn employee token needs the permission `{route.feature}`{own}; "
+            "a business's API key may always."
+        )
     if description.strip():
         op["description"] = inspect.cleandoc(description)
     if route.body_schema is not None:

@@ -4,10 +4,13 @@ its handler, so handlers stay thin (load, one call, dump).
 - ``GatewayWebServer``: nameko's web server, answering unknown paths and
   methods (404, 405) in the API's JSON error format, and taking or making the
   request's ``X-Request-Id``, returned on every answer.
-- ``route(method, url, access=..., body=..., reply=..., ...)``: the gateway's
-  ``@http``. In order: rate limit (per address for public routes),
-  credentials (a ``Principal``; failures also count against the address),
-  the route's access rule, rate limit per caller, the JSON body loaded by the
+- ``route(method, url, access=..., feature=..., body=..., reply=..., ...)``:
+  the gateway's ``@http``. In order: rate limit (per address for public
+  routes), credentials (a ``Principal``; failures also count against the
+  address), the route's access rule, for an employee token the staff
+  service's answer (``is_allowed`` for the route's feature: 403 naming it;
+  ``is_active`` where the route needs none), rate limit per caller, the JSON
+  body loaded by the
   route's schema, the ``Idempotency-Key`` of a POST, then the handler in a
   nameko worker whose correlation id is the request id (nameko passes it on
   to every RPC call), and the reply dumped by the route's schema. Any
@@ -36,6 +39,7 @@ from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from gateway.calls import EmployeeCheck
 from gateway.credentials import Credentials, Kind, Principal, bearer_token, require
 from gateway.errors import JSON, ApiError, InvalidRequestError, error_response
 from gateway.ratelimit import RateLimits
@@ -134,6 +138,7 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
     server = GatewayWebServer()
     store = GatewayStore()
     rate_limits = RateLimits()
+    employee_check = EmployeeCheck()
 
     def __init__(
         self,
@@ -141,23 +146,32 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
         url: str,
         *,
         access: Access,
+        feature: str | None = None,
+        own: bool = False,
         body: type[Schema] | None = None,
         query: type[Schema] | None = None,
         reply: type[Schema] | None = None,
         status: int = 200,
         content_type: str = JSON,
         replies: dict[int, type[Schema]] | None = None,
+        errors: tuple[int, ...] = (),
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("expected_exceptions", (ApiError, BadRequestError))
         super().__init__(method, url, **kwargs)
         self.access = access
+        # An employee needs this feature of the permission table, unless the
+        # route is ``own`` and its {id} is the employee's own.
+        self.feature = feature
+        self.own = own
         self.body_schema = body
         self.query_schema = query
         self.reply_schema = reply
         self.status = status
         self.content_type = content_type
         self.replies = replies or {}
+        # error statuses the route may answer beyond the frame's own (OpenAPI)
+        self.errors = errors
         # one instance each: marshmallow schemas keep no state between calls
         self.loader = body() if body is not None else None
         self.query_loader = query() if query is not None else None
@@ -168,6 +182,7 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
         self.credentials = Credentials(
             self.container.config.get("PAWLINE_ADMIN_KEY") or None,
             self.store.business_by_key_hash,
+            self.store.employee_by_token_hash,
         )
 
     def handle_request(self, request: Request) -> Response:
@@ -195,6 +210,9 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
             principal = self.authenticate(request)
             require(principal, self.access)
             self.rate_limits.charge_caller(principal.id)
+            if principal.kind == "employee":
+                feature = self.feature_for(principal, request)
+                self.employee_check.check(self, request, principal, feature)
         raw_body: Any = None
         body: dict[str, Any] = {}
         if self.loader is not None:
@@ -206,7 +224,15 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
         if self.query_loader is not None:
             query = self.query_loader.load(request.args.to_dict())
         path = dict(getattr(request, "path_values", {}))
+        check_path_ids(path)
         return Call(request, principal, body, query, path), raw_body
+
+    def feature_for(self, principal: Principal, request: Request) -> str | None:
+        """The feature this employee needs here: none on their own ``own`` route."""
+        path = getattr(request, "path_values", {})
+        if self.own and principal.employee_id == path.get("id"):
+            return None
+        return self.feature
 
     def authenticate(self, request: Request) -> Principal | None:
         try:
@@ -291,6 +317,20 @@ class ApiRoute(HttpRequestHandler):  # type: ignore[misc]
 
     def response_from_exception(self, exc: BaseException) -> Response:
         return error_response(exc)
+
+
+PATH_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+def check_path_ids(path: dict[str, Any]) -> None:
+    """Every id in a path is a UUID: anything else is named, as a 400."""
+    problems = {
+        name: [f"{value!r} is not an id: ids are UUIDs"]
+        for name, value in path.items()
+        if not re.match(PATH_ID_PATTERN, str(value))
+    }
+    if problems:
+        raise InvalidRequestError("the path holds something that is not an id", problems)
 
 
 def client_address(request: Request) -> str:

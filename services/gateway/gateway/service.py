@@ -24,11 +24,12 @@ from gateway.schemas import (
     LiveSchema,
     ReadySchema,
 )
+from gateway.staff import StaffRoutes
 from gateway.store import BusinessDirectory
 from pawline.nameko import PawlineService
 
 
-class GatewayService(PawlineService):
+class GatewayService(StaffRoutes, PawlineService):
     name = "gateway"
     readiness = GatewayReadiness()
     businesses = BusinessDirectory()

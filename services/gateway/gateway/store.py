@@ -1,6 +1,6 @@
 """The gateway's own MongoDB database: registered businesses (with the hash of
-their API key) and the stored answers of requests sent with an
-Idempotency-Key.
+their API key), employee tokens (only their hash, with whose they are) and
+the stored answers of requests sent with an Idempotency-Key.
 
 ``GatewayStore`` is a nameko SharedExtension (one pymongo client per
 container, built in ``setup()``, closed in ``stop()``, every call bounded by
@@ -25,7 +25,7 @@ import pymongo
 from nameko.extensions import DependencyProvider, SharedExtension
 from pymongo.errors import DuplicateKeyError
 
-from gateway.credentials import hash_secret, new_api_key
+from gateway.credentials import Principal, hash_secret, new_api_key, new_employee_token
 from gateway.errors import ConflictError, NotFoundError, RefusedByRuleError
 from gateway.schemas import BLANKS
 
@@ -50,6 +50,8 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
         self.timeout = 5.0
         self._indexed = False
         self._keys: dict[str, tuple[dict[str, Any], float]] = {}
+        self._tokens: dict[str, tuple[Principal, float]] = {}
+        self._businesses: dict[str, dict[str, Any]] = {}
 
     def setup(self) -> None:
         config = self.container.config
@@ -79,6 +81,7 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
             db.businesses.create_index("key_hash", unique=True)
             db.businesses.create_index("slug", unique=True)
             db.idempotency_keys.create_index("expires_at", expireAfterSeconds=0)
+            db.employee_tokens.create_index("employee_id")
             self._indexed = True
         return self.database
 
@@ -102,8 +105,49 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
             self._keys[key_hash] = (found, now + KEY_CACHE_SECONDS)
         return found
 
+    def employee_by_token_hash(self, token_hash: str) -> Principal | None:
+        """The employee a token was issued to, remembered like API keys (for
+        KEY_CACHE_SECONDS; a revoked token stops working at once on the
+        replica that revoked it, within that time on the others). Whether the
+        employee may still do anything is the staff service's answer, asked
+        on every request."""
+        now = time.monotonic()
+        cached = self._tokens.get(token_hash)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        found = self.employee_tokens().by_hash(token_hash)
+        if found is None:
+            return None
+        principal = Principal(
+            "employee", business_id=found["business_id"], employee_id=found["employee_id"]
+        )
+        if len(self._tokens) >= MAX_CACHED_KEYS:
+            self._tokens.clear()
+        self._tokens[token_hash] = (principal, now + KEY_CACHE_SECONDS)
+        return principal
+
+    def forget_tokens(self, employee_id: str) -> None:
+        for token_hash, (principal, _) in list(self._tokens.items()):
+            if principal.employee_id == employee_id:
+                del self._tokens[token_hash]
+
+    def business_settings(self, business_id: str) -> dict[str, Any]:
+        """The business's time zone, currency and tax rate. No route changes
+        them once registered, so they are remembered for the process's life."""
+        settings = self._businesses.get(business_id)
+        if settings is None:
+            found = self.businesses().get(business_id)
+            settings = {k: found[k] for k in ("timezone", "currency", "tax_rate_bp")}
+            if len(self._businesses) >= MAX_CACHED_KEYS:
+                self._businesses.clear()
+            self._businesses[business_id] = settings
+        return dict(settings)
+
     def businesses(self) -> BusinessRecords:
         return BusinessRecords(lambda: self.collections().businesses)
+
+    def employee_tokens(self) -> EmployeeTokens:
+        return EmployeeTokens(lambda: self.collections().employee_tokens, self.forget_tokens)
 
     def idempotency(self) -> IdempotencyRecords:
         return IdempotencyRecords(lambda: self.collections().idempotency_keys)
@@ -165,6 +209,43 @@ class BusinessRecords:
             raise NotFoundError(f"business {business_id} does not exist")
         found["business_id"] = found.pop("_id")
         return dict(found)
+
+
+class EmployeeTokens:
+    """Tokens a business admin issued to its employees, stored as SHA-256."""
+
+    def __init__(self, collection: Callable[[], Any], forget: Callable[[str], None]) -> None:
+        self._collection = collection
+        self._forget = forget
+
+    @property
+    def collection(self) -> Any:
+        return self._collection()
+
+    def issue(self, business_id: str, employee_id: str) -> dict[str, str]:
+        """A new token for the employee: ``{token, employee_id}``, shown this once."""
+        token = new_employee_token()
+        self.collection.insert_one(
+            {
+                "_id": hash_secret(token),
+                "business_id": business_id,
+                "employee_id": employee_id,
+                "created_at": datetime.now(UTC),
+            }
+        )
+        return {"token": token, "employee_id": employee_id}
+
+    def by_hash(self, token_hash: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.collection.find_one({"_id": token_hash})
+        return found
+
+    def revoke(self, business_id: str, employee_id: str) -> int:
+        """Revoke every token of the employee; how many there were."""
+        result = self.collection.delete_many(
+            {"employee_id": employee_id, "business_id": business_id}
+        )
+        self._forget(employee_id)
+        return int(result.deleted_count)
 
 
 class IdempotencyRecords:
@@ -250,3 +331,21 @@ class BusinessDirectory(DependencyProvider):  # type: ignore[misc]
 
     def get_dependency(self, worker_ctx: Any) -> BusinessRecords:
         return self.store.businesses()
+
+
+class Tokens(DependencyProvider):  # type: ignore[misc]
+    """Gives workers the employee tokens."""
+
+    store = GatewayStore()
+
+    def get_dependency(self, worker_ctx: Any) -> EmployeeTokens:
+        return self.store.employee_tokens()
+
+
+class BusinessSettings(DependencyProvider):  # type: ignore[misc]
+    """Gives workers ``settings(business_id)``: time zone, currency, tax rate."""
+
+    store = GatewayStore()
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[str], dict[str, Any]]:
+        return self.store.business_settings

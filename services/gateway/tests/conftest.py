@@ -56,6 +56,29 @@ def gateway(start_gateway: Callable[..., Any]) -> Any:
     return start_gateway()
 
 
+@pytest.fixture
+def staff(
+    container_factory: Any,
+    rabbit_config: dict[str, Any],
+    mongo_uri: str,
+    fresh_mongo_database: Callable[[], str],
+) -> Any:
+    """The real staff service beside the gateway, in a database of its own."""
+    from staff.service import StaffService  # noqa: PLC0415  (a test dependency only)
+
+    container = container_factory(
+        StaffService,
+        {
+            **rabbit_config,
+            "MONGO_URI": mongo_uri,
+            "MONGO_DATABASE": fresh_mongo_database(),
+            "MONGO_TIMEOUT": 15,
+        },
+    )
+    container.start()
+    return container
+
+
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 

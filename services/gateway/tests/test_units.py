@@ -69,7 +69,7 @@ def test_credentials_tell_operator_business_and_strangers_apart():
     assert key.startswith(API_KEY_PREFIX)
     with pytest.raises(NotAuthenticatedError):
         credentials.principal(new_api_key())
-    with pytest.raises(NotAuthenticatedError, match="staff"):
+    with pytest.raises(NotAuthenticatedError, match="employee tokens"):
         credentials.principal("pwl_et_sometoken")
     with pytest.raises(NotAuthenticatedError):
         Credentials(None, stored.get).principal("operator-secret")
@@ -170,9 +170,9 @@ def test_rate_limit_settings_are_read_or_refused_by_name():
         parse_limits("lots", "RATE_LIMIT_PER_CALLER")
 
 
-def test_employee_tokens_slot_in_through_a_lookup():
+def test_employee_tokens_are_found_through_their_hash():
     token = "pwl_et_" + "t" * 43
-    employee = Principal("employee", business_id="b-1", employee_id="e-7", denied=frozenset({"x"}))
+    employee = Principal("employee", business_id="b-1", employee_id="e-7")
     credentials = Credentials(None, {}.get, {hash_secret(token): employee}.get)
     assert credentials.principal(token) == employee
     assert require(employee, BUSINESS_STAFF) is employee

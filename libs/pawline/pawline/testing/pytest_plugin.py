@@ -5,7 +5,8 @@
 - ``mongo_uri``: the store ``make test`` started (``MONGO_URI``), or a real
   MongoDB replica set named the same way.
 - ``mongo_database``: the name of a database only this test uses, dropped
-  afterwards.
+  afterwards; ``fresh_mongo_database()`` makes more (one per service of a
+  test that runs several), all dropped afterwards.
 - ``http_session``: a requests session on the test container's web port.
 - After each test, the Prometheus collectors its containers registered are
   removed (nameko-prometheus registers per-service metrics globally when a
@@ -63,6 +64,19 @@ def mongo_database() -> Iterator[str]:
     name = fresh_database_name()
     yield name
     drop_database(name)
+
+
+@pytest.fixture
+def fresh_mongo_database() -> Iterator[Any]:
+    names: list[str] = []
+
+    def make() -> str:
+        names.append(fresh_database_name())
+        return names[-1]
+
+    yield make
+    for name in names:
+        drop_database(name)
 
 
 @pytest.fixture
