@@ -37,6 +37,14 @@ after ``start`` are exactly ``start+1 .. start+limit``). Events,
 their ids and a tracking record of one ``insert_events()`` commit in one
 transaction (a lone event without tracking is a single-document insert,
 atomic by itself).
+
+Views kept in the same transaction: ``insert_events(..., view_writes={name:
+[operations]})`` also runs pymongo bulk-write operations (``ReplaceOne``,
+``UpdateOne`` ...) on other collections of the application's database, in the
+transaction that records the events, so a read model can be exactly as new
+as the events it is derived from (no second write, no processor). If one of
+them fails (a duplicate key: :class:`IntegrityError`), the events are not
+recorded either.
 """
 
 from __future__ import annotations
@@ -81,11 +89,22 @@ from pymongo.write_concern import WriteConcern
 from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from uuid import UUID
 
     from pymongo.client_session import ClientSession
     from pymongo.collection import Collection
+    from pymongo.operations import (
+        DeleteMany,
+        DeleteOne,
+        InsertOne,
+        ReplaceOne,
+        UpdateMany,
+        UpdateOne,
+    )
+
+    ViewWrite = InsertOne[Any] | ReplaceOne[Any] | UpdateOne | UpdateMany | DeleteOne | DeleteMany
+    """One write to a view, run in the transaction that records the events."""
 
 __all__ = [
     "MongoAggregateRecorder",
@@ -340,10 +359,12 @@ class _Write:
         stored_events: Sequence[StoredEvent],
         tracking: Tracking | None,
         metadata: Sequence[dict[str, Any]] | None,
+        view_writes: Mapping[str, Sequence[ViewWrite]] | None = None,
     ) -> None:
         self.stored_events = stored_events
         self.tracking = tracking
         self.metadata = metadata
+        self.view_writes = view_writes or {}
         self.ids: list[int] = []
         self.error: BaseException | None = None
         self.done = threading.Event()
@@ -396,13 +417,21 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
         ``metadata``, if given, is a list with one JSON-native dict per event
         (e.g. business and correlation ids), kept beside the event and read
         back by :meth:`select_records`.
+
+        ``view_writes``, if given, maps collection names of this database to
+        pymongo write operations, run in the same transaction as the events
+        (see the module's docstring).
         """
         tracking: Tracking | None = kwargs.get("tracking")
         metadata: Sequence[dict[str, Any]] | None = kwargs.get("metadata")
+        view_writes: Mapping[str, Sequence[ViewWrite]] | None = kwargs.get("view_writes")
         if metadata is not None and len(metadata) != len(stored_events):
             msg = f"metadata has {len(metadata)} entries for {len(stored_events)} events"
             raise ProgrammingError(msg)
-        write = _Write(stored_events, tracking, metadata)
+        if view_writes and not stored_events:
+            msg = "view_writes without events: views change only with the events they derive from"
+            raise ProgrammingError(msg)
+        write = _Write(stored_events, tracking, metadata, view_writes)
         self._queued.append(write)
         # Group commit: one writer at a time writes everything queued by then
         # in one transaction, and goes on until the queue is empty; the
@@ -470,12 +499,16 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
             for meta in (write.metadata or [{} for _ in write.stored_events])
         ]
         trackings = [write.tracking for write in group if write.tracking is not None]
+        view_writes: dict[str, list[ViewWrite]] = {}
+        for write in group:  # in the order the writers came
+            for name, operations in write.view_writes.items():
+                view_writes.setdefault(name, []).extend(operations)
         what = f"recording {_count(stored)} of {len(group)} writers"
         if len(group) == 1:
             what = group[0].what
         try:
             with self.datastore.bounded(what):
-                ids = self._insert_numbered(stored, trackings, metadata)
+                ids = self._insert_numbered(stored, trackings, metadata, view_writes)
         except IntegrityError:
             raise
         except Exception as e:  # each writer raises it
@@ -492,8 +525,10 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         trackings: Sequence[Tracking],
         metadata: Sequence[dict[str, Any]] | None,
+        view_writes: Mapping[str, Sequence[ViewWrite]] | None = None,
     ) -> list[int]:
-        """Insert the events under the next free notification ids.
+        """Insert the events under the next free notification ids (and the
+        tracking records and view writes, in the same transaction).
 
         Another process may have taken those ids since we last wrote: then
         the unique index refuses ours, and we find the new maximum and retry.
@@ -512,13 +547,13 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
                 for doc, meta in zip(docs, metadata, strict=True):
                     doc["metadata"] = meta
             try:
-                if not trackings and len(docs) == 1:
+                if not trackings and not view_writes and len(docs) == 1:
                     self.events.insert_one(docs[0])
                 elif len(trackings) == 1 and not docs:
                     self._record_tracking(trackings[0], session=None)
                 else:
                     self.datastore.transaction(
-                        functools.partial(self._insert_docs, docs, trackings)
+                        functools.partial(self._insert_docs, docs, trackings, view_writes or {})
                     )
             except (DuplicateKeyError, BulkWriteError) as e:
                 self._known_max_is_fresh = False
@@ -559,12 +594,16 @@ class MongoApplicationRecorder(MongoAggregateRecorder, ApplicationRecorder):
         self,
         docs: list[dict[str, Any]],
         trackings: Sequence[Tracking],
+        view_writes: Mapping[str, Sequence[ViewWrite]],
         session: ClientSession,
     ) -> None:
         for tracking in trackings:
             self._record_tracking(tracking, session)
         if docs:
             self.events.insert_many(docs, session=session)
+        for name, operations in view_writes.items():
+            if operations:
+                self.datastore.db[name].bulk_write(list(operations), session=session)
 
     def _record_tracking(self, tracking: Tracking, session: ClientSession | None) -> None:
         msg = "this recorder keeps no tracking records"

@@ -5,6 +5,8 @@
   gapless and a follower never skips an event that commits late;
 - a concurrent writer to one stream loses with IntegrityError, never overwrites;
 - events and a tracking record commit together or not at all;
+- events and the view writes given with them (``view_writes``) too, grouped
+  writers included;
 - the store down: calls fail within MONGO_TIMEOUT with a clear error, and work
   again once it is back;
 - bad settings: a clear error naming the setting.
@@ -32,6 +34,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Tracking,
 )
+from pymongo import ReplaceOne, UpdateOne
 
 from pawline.eventstore.mongo import (
     MongoApplicationRecorder,
@@ -176,7 +179,8 @@ def test_concurrent_writers_to_one_stream_one_wins(mongo_uri: str, mongo_databas
 
 def test_writers_committed_together_keep_their_own_outcome(datastore: MongoDatastore) -> None:
     """Writers queued behind one another are written as one group; one that
-    conflicts fails alone, the others commit, and the log stays gapless."""
+    conflicts fails alone (its tracking and view writes with it), the others
+    commit, and the log stays gapless."""
     recorder = MongoProcessRecorder(datastore, "app_events", "app_tracking")
     recorder.create_table()
     taken = uuid4()
@@ -202,8 +206,14 @@ def test_writers_committed_together_keep_their_own_outcome(datastore: MongoDatas
         else:
             events = [stored(uuid4(), 1), stored(uuid4(), 1)] if n % 2 else [stored(uuid4(), 1)]
         tracking = Tracking(f"upstream {n}", n + 1) if n % 7 == 0 else None
+        view_writes = {"app_view": [ReplaceOne({"_id": n}, {"_id": n}, upsert=True)]}
         try:
-            ids_of[n] = list(recorder.insert_events(events, tracking=tracking) or [])
+            ids_of[n] = list(
+                recorder.insert_events(
+                    events, tracking=tracking, view_writes=view_writes if n % 3 == 0 else None
+                )
+                or []
+            )
             outcomes[n] = "written"
         except IntegrityError:
             outcomes[n] = "conflict"
@@ -221,6 +231,8 @@ def test_writers_committed_together_keep_their_own_outcome(datastore: MongoDatas
         if n % 7 == 0:
             assert recorder.max_tracking_id(f"upstream {n}") == n + 1
     assert [e.topic for e in recorder.select_events(taken)] == ["topic"]  # no loser wrote
+    views = sorted(doc["_id"] for doc in datastore.db["app_view"].find())
+    assert views == [n for n in range(0, 60, 3) if outcomes[n] == "written"]  # 3, 33: lost
     assert any(outcome == "written" and size > 1 for size, outcome in groups)
     assert any(outcome == "conflict" for _, outcome in groups)  # then each alone
 
@@ -359,3 +371,36 @@ def test_metadata_is_kept_beside_each_event(recorder: MongoApplicationRecorder) 
     assert [n.id for n, _ in recorder.select_records(2, 10)] == [3, 4]
     with pytest.raises(ProgrammingError, match="metadata has 1 entries for 2 events"):
         recorder.insert_events([stored(uuid4(), 1), stored(uuid4(), 1)], metadata=[{}])
+
+
+def test_view_writes_commit_with_the_events_or_not_at_all(datastore: MongoDatastore) -> None:
+    recorder = MongoProcessRecorder(datastore, "app_events", "app_tracking")
+    recorder.create_table()
+    views = datastore.db["app_view"]
+    stream = uuid4()
+    ids = recorder.insert_events(  # one event and its view write: one transaction
+        [stored(stream, 1)],
+        view_writes={"app_view": [ReplaceOne({"_id": "a"}, {"_id": "a", "v": 1}, upsert=True)]},
+    )
+    assert ids == [1]
+    assert views.find_one({"_id": "a"}) == {"_id": "a", "v": 1}
+
+    # The stream's version is taken: neither the event nor its view write lands.
+    with pytest.raises(IntegrityError):
+        recorder.insert_events(
+            [stored(stream, 1)],
+            view_writes={"app_view": [UpdateOne({"_id": "a"}, {"$set": {"v": 2}})]},
+        )
+    assert views.find_one({"_id": "a"}) == {"_id": "a", "v": 1}
+
+    # The view write fails (a duplicate key): the event is not recorded either.
+    with pytest.raises(IntegrityError):
+        recorder.insert_events(
+            [stored(uuid4(), 1)],
+            view_writes={"app_view": [ReplaceOne({"_id": "a", "v": 0}, {"v": 3}, upsert=True)]},
+        )
+    assert recorder.max_notification_id() == 1
+    assert views.find_one({"_id": "a"}) == {"_id": "a", "v": 1}
+
+    with pytest.raises(ProgrammingError, match="view_writes without events"):
+        recorder.insert_events([], view_writes={"app_view": [UpdateOne({}, {"$set": {"v": 4}})]})
