@@ -9,8 +9,10 @@ after a few such losses the caller gets a conflict.
 
 Reads: an employee is read from its own stream, and the employees of a
 business from its :class:`~staff.domain.Roster` aggregate, written by the
-same ``save()`` as each hire. Both are event streams, so there is no read
-model to rebuild.
+same ``save()`` as each hire. The working windows of a whole roster come
+from the schedule view (:mod:`staff.schedule_view`): one document per
+employee, written in the same transaction as the events that change it, and
+rebuildable from the streams.
 
 Public events (EVENTS.md, staff): EmployeeHired, EmployeeScheduleSet,
 TimeOffAdded, ServiceLimitationsSet, EmployeePermissionsChanged, ClockedIn,
@@ -26,15 +28,17 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar, TypeVar
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Recording
 
+from pawline.eventstore.mongo import MongoFactory
 from pawline.messaging.application import PawlineApplication, Published
 from staff import permissions
 from staff.domain import Employee, Roster, instant_text
 from staff.errors import EmployeeNotFoundError, StaffConflictError, StaffInvalidInputError
 from staff.schedule import zone
+from staff.schedule_view import ScheduleView, timezone_of, windows_of
 from staff.timesheet import MONDAY, Timesheet, timesheet
 
 ATTEMPTS = 3
@@ -80,7 +84,23 @@ class StaffApplication(PawlineApplication):
         Employee.ClockedOut: Published("ClockedOut", id_field="employee_id"),
     }
 
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env)
+        factory = self.factory
+        assert isinstance(factory, MongoFactory)
+        self.schedule_view = ScheduleView(self, factory.datastore)
+        if factory.env_create_table():
+            self.schedule_view.create_index()
+
     # Writing.
+
+    def _record(self, processing_event: ProcessingEvent[uuid.UUID]) -> list[Recording[uuid.UUID]]:
+        # The schedule view changes in the transaction that records the events.
+        writes = self.schedule_view.writes_for(processing_event.events, processing_event.aggregates)
+        if writes:
+            view_writes = processing_event.saved_kwargs.setdefault("view_writes", {})
+            view_writes.setdefault(self.schedule_view.name, []).extend(writes)
+        return super()._record(processing_event)
 
     def _save(self, *aggregates: Aggregate) -> int | None:
         recordings = self.save(*aggregates)
@@ -148,6 +168,37 @@ class StaffApplication(PawlineApplication):
         if roster is None:
             return []
         return [self.employee(business_id, employee_id) for employee_id in roster.employee_ids]
+
+    def roster_windows(
+        self,
+        business_id: str,
+        first: date,
+        last: date,
+        timezone: str | None,
+        *,
+        include_deactivated: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Each employee's working windows, from the schedule view, in hiring order.
+
+        ``timezone``: the business's; if None, each employee's latest
+        schedule's (as for one employee's windows)."""
+        business_id = check_id(business_id, "business_id")
+        if timezone is not None:
+            zone(timezone)
+        return [
+            {
+                "employee_id": doc["_id"],
+                "name": doc["name"],
+                "active": doc["active"],
+                "windows": [
+                    {"starts_at": instant_text(start), "ends_at": instant_text(end)}
+                    for start, end in windows_of(doc, first, last, timezone or timezone_of(doc))
+                ],
+            }
+            for doc in self.schedule_view.employees(
+                business_id, include_deactivated=include_deactivated
+            )
+        ]
 
     def timesheets(
         self,

@@ -30,7 +30,7 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -131,6 +131,9 @@ def weekly_shifts(slots: Iterable[dict[str, Any]]) -> tuple[Shift, ...]:
     return tuple(shift for shift, _ in shifts)
 
 
+# Cached: the employees of a business share a zone and mostly the same shift
+# times, so a roster's windows ask the same few conversions again and again.
+@lru_cache(maxsize=65536)
 def first_showing(day: date, minutes: int, tz: ZoneInfo) -> datetime:
     """The first UTC instant at which the wall clock in ``tz`` shows ``day`` + ``minutes``.
 

@@ -190,6 +190,36 @@ class StaffService(EventSourcedService):
         windows = employee.working_windows(date_of(args["from_date"]), date_of(args["to_date"]), tz)
         return [{"starts_at": iso(start), "ends_at": iso(end)} for start, end in windows]
 
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def roster_windows(
+        self,
+        business_id: str,
+        from_date: str,
+        to_date: str,
+        timezone: str | None = None,
+        include_deactivated: bool = False,
+    ) -> dict[str, Any]:
+        """Every employee's working windows, as ``working_windows`` answers each, in hiring
+        order (active ones unless told): ``{from_date, to_date, timezone, employees:
+        [{employee_id, name, active, windows}]}``. Read from the schedule view, which is
+        written with the events, so a command's change is in the next answer."""
+        args = load(
+            DateRangeSchema, {"from_date": from_date, "to_date": to_date, "timezone": timezone}
+        )
+        employees = self.app.roster_windows(
+            business_id,
+            date_of(args["from_date"]),
+            date_of(args["to_date"]),
+            args["timezone"],
+            include_deactivated=include_deactivated is True,
+        )
+        return {**args, "employees": employees}
+
+    @rpc
+    def rebuild_schedule_view(self) -> dict[str, int]:
+        """Operators: write every employee's schedule view document again from their stream."""
+        return {"employees": self.app.schedule_view.rebuild()}
+
     # What employees may do.
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
