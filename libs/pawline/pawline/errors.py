@@ -27,10 +27,12 @@ class ServiceError(Exception):
 
     code: ClassVar[str] = "service_error"
 
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message, fields)
+    def __init__(self, message: str, fields: dict[str, Any] | None = None) -> None:
+        # args hold the fields only when there are some: nameko sends each arg
+        # as JSON or, failing that, as its str ("None")
+        super().__init__(*((message, fields) if fields else (message,)))
         self.message = message
-        self.fields = fields
+        self.fields = fields or None
 
     def __str__(self) -> str:
         return self.message

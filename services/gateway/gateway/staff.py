@@ -287,8 +287,12 @@ class EmployeeSheetSchema(Schema):
     overtime_minutes = fields.Integer(
         required=True, metadata={"description": "over 40 hours in a week"}
     )
-    regular_hours = fields.String(required=True, metadata={"description": "decimal hours, e.g. 7.50"})
-    overtime_hours = fields.String(required=True, metadata={"description": "decimal hours, e.g. 7.50"})
+    regular_hours = fields.String(
+        required=True, metadata={"description": "decimal hours, e.g. 7.50"}
+    )
+    overtime_hours = fields.String(
+        required=True, metadata={"description": "decimal hours, e.g. 7.50"}
+    )
     weeks = fields.List(fields.Nested(WeekSchema), required=True)
     entries = fields.List(fields.Nested(SheetEntrySchema), required=True)
     open_entries = fields.List(

@@ -115,7 +115,9 @@ def test_bad_input_is_named_and_an_unknown_employee_is_404(business, http_sessio
     reply = http_session.get("/v1/employees/not-an-id", headers=bearer(key))
     assert "id" in assert_error(reply, 400, "invalid_request")["fields"]
     stranger = "0b9d0c1e-2f3a-4b5c-8d6e-7f8091a2b3c4"
-    assert_error(http_session.get(f"/v1/employees/{stranger}", headers=bearer(key)), 404, "not_found")
+    assert_error(
+        http_session.get(f"/v1/employees/{stranger}", headers=bearer(key)), 404, "not_found"
+    )
     reply = http_session.get("/v1/timesheets?from=2027-03-02&to=2027-03-01", headers=bearer(key))
     assert "to" in assert_error(reply, 400, "invalid_request")["fields"]
     reply = http_session.post(
@@ -132,10 +134,14 @@ def test_an_employee_token_is_checked_against_the_employees_permissions(business
     schedule = {"weekly": WEEKDAYS_9_TO_5}
 
     # an Employee's role lacks schedules.edit: refused, naming the feature
-    reply = http_session.put(f"/v1/employees/{manager}/schedule", json=schedule, headers=bearer(eli))
+    reply = http_session.put(
+        f"/v1/employees/{manager}/schedule", json=schedule, headers=bearer(eli)
+    )
     assert "'schedules.edit'" in assert_error(reply, 403, "not_allowed")["message"]
     # a Manager's has it
-    reply = http_session.put(f"/v1/employees/{groomer}/schedule", json=schedule, headers=bearer(mia))
+    reply = http_session.put(
+        f"/v1/employees/{groomer}/schedule", json=schedule, headers=bearer(mia)
+    )
     assert reply.status_code == 200, reply.text
 
     # the admin denies it to the manager: enforced on the next request
@@ -145,7 +151,9 @@ def test_an_employee_token_is_checked_against_the_employees_permissions(business
         headers=bearer(key),
     )
     assert reply.status_code == 200, reply.text
-    reply = http_session.put(f"/v1/employees/{groomer}/schedule", json=schedule, headers=bearer(mia))
+    reply = http_session.put(
+        f"/v1/employees/{groomer}/schedule", json=schedule, headers=bearer(mia)
+    )
     assert "'schedules.edit'" in assert_error(reply, 403, "not_allowed")["message"]
     seen = http_session.get(f"/v1/employees/{manager}", headers=bearer(key)).json()
     assert seen["denied"] == ["schedules.edit"]
@@ -177,9 +185,7 @@ def test_an_employee_token_is_checked_against_the_employees_permissions(business
     assert table["roles"]["Employee"] == ["tickets.reopen"]
 
 
-def test_a_deactivated_employees_tokens_stop_working_and_revoked_ones_too(
-    business, http_session
-):
+def test_a_deactivated_employees_tokens_stop_working_and_revoked_ones_too(business, http_session):
     key = business["api_key"]
     leaving = hire(http_session, key, "Lee Leaving", "Manager")
     staying = hire(http_session, key, "Sam Staying", "Employee")
