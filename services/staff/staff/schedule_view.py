@@ -13,9 +13,10 @@ the application hands them to the event store, which runs them in the
 transaction that records the events (``view_writes``). So the view is
 exactly as new as the streams, a command's own write is visible to the next
 query, and a writer that loses on the stream's unique index loses its view
-write with it. Replacements are guarded by version (a document is only
-replaced by one derived from a later version of the stream), which is what
-makes a rebuild safe beside live writers.
+write with it. Replacements are guarded by the stream version a document
+was derived from (a live write replaces only an earlier version's document,
+a rebuild only the same or an earlier version's), which is what makes a
+rebuild safe beside live writers.
 
 Only ever derived from the streams: :meth:`ScheduleView.rebuild` writes
 every employee's document again from their stream (RPC

@@ -229,8 +229,23 @@ def cases(draw):
     return tz, first, first + timedelta(days=days - 1), versions, time_off, extra
 
 
+def wall_time_reached(moment: datetime, tz: str) -> datetime:
+    """The latest wall time the clock in ``tz`` has shown by ``moment``: its reading,
+    except in the hour the clock repeats after being set back, when it has already
+    shown the hour once (a shift that began then goes on until its end is shown)."""
+    tzinfo = zone(tz)
+    readings = [moment.astimezone(tzinfo).replace(tzinfo=None)]
+    hours_before = (moment - timedelta(hours=3)).astimezone(tzinfo)
+    if hours_before.utcoffset() != moment.astimezone(tzinfo).utcoffset():  # a change since
+        readings += [
+            (moment - timedelta(minutes=m)).astimezone(tzinfo).replace(tzinfo=None)
+            for m in range(1, 181)
+        ]
+    return max(readings)
+
+
 def local_minute_in_a_shift(moment: datetime, versions: list[WeeklySchedule], tz: str) -> bool:
-    local = moment.astimezone(zone(tz))
+    local = wall_time_reached(moment, tz)
     version = schedule_on(sorted(versions, key=lambda v: v.effective_from), local.date())
     if version is None:
         return False
