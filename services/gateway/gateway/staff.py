@@ -24,7 +24,7 @@ from gateway.calls import ServiceCalls
 from gateway.credentials import BUSINESS_ADMIN, BUSINESS_STAFF, Principal
 from gateway.errors import RefusedByRuleError
 from gateway.routing import Call, route
-from gateway.store import BusinessSettings, EmployeeTokens, Tokens
+from gateway.store import Businesses, EmployeeTokens, Tokens
 from pawline.contracts.staff import FEATURES, ROLES, WeeklySlotSchema
 from pawline.contracts.values import IsoDate, choice, email, id_list, instant, text
 
@@ -331,14 +331,14 @@ class StaffRoutes:
     """The staff routes, mixed into the gateway service."""
 
     services: ServiceCalls
-    settings = BusinessSettings()
+    businesses: Businesses
     tokens = Tokens()
 
     def staff(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return self.services.call("staff", method, *args, **kwargs)
 
     def timezone(self, call: Call) -> str:
-        return str(self.settings(call.business_id)["timezone"])  # type: ignore[operator]
+        return str(self.businesses.get(call.business_id)["timezone"])
 
     # Employees.
 

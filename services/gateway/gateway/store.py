@@ -35,6 +35,7 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 # next request with the key takes it over.
 STALE_IN_PROGRESS = timedelta(seconds=60)
 KEY_CACHE_SECONDS = 10.0
+clock = time.monotonic  # what the caches' expiry is measured by (tests move it on)
 MAX_CACHED_KEYS = 10_000
 MAX_SLUG = 48
 SLUG_ATTEMPTS = 5
@@ -51,7 +52,7 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
         self._indexed = False
         self._keys: dict[str, tuple[dict[str, Any], float]] = {}
         self._tokens: dict[str, tuple[Principal, float]] = {}
-        self._businesses: dict[str, dict[str, Any]] = {}
+        self._businesses: dict[str, tuple[dict[str, Any], float]] = {}
 
     def setup(self) -> None:
         config = self.container.config
@@ -91,10 +92,12 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
 
     def business_by_key_hash(self, key_hash: str) -> dict[str, Any] | None:
         """The business an API key belongs to. Found keys are remembered for
-        KEY_CACHE_SECONDS: one store round trip less per request (revoking a
-        key, when it comes, takes effect within that time). Unknown keys are
-        never remembered, so a new key works at once."""
-        now = time.monotonic()
+        KEY_CACHE_SECONDS, with their business's document: one store round
+        trip less per request, and the caller's own business (``business``)
+        comes with it (revoking a key, when it comes, takes effect within
+        that time). Unknown keys are never remembered, so a new key works at
+        once."""
+        now = clock()
         cached = self._keys.get(key_hash)
         if cached is not None and cached[1] > now:
             return cached[0]
@@ -103,7 +106,31 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
             if len(self._keys) >= MAX_CACHED_KEYS:
                 self._keys.clear()
             self._keys[key_hash] = (found, now + KEY_CACHE_SECONDS)
+            self._remember(found, now)
         return found
+
+    def business(self, business_id: str) -> dict[str, Any]:
+        """A business as its admin sees it, from the store or, for
+        KEY_CACHE_SECONDS after its key or itself was looked up, from memory
+        (its time zone, currency and tax rate never change; a change of name,
+        when a route allows it, shows within that time on other replicas)."""
+        now = clock()
+        cached = self._businesses.get(business_id)
+        if cached is None or cached[1] <= now:
+            found = self.businesses().find(business_id)
+            if found is None:
+                raise NotFoundError(f"business {business_id} does not exist")
+            cached = self._remember(found, now)
+        return dict(cached[0])
+
+    def _remember(self, document: dict[str, Any], now: float) -> tuple[dict[str, Any], float]:
+        view = {k: v for k, v in document.items() if k not in ("_id", "key_hash")}
+        view["business_id"] = str(document["_id"])
+        if len(self._businesses) >= MAX_CACHED_KEYS:
+            self._businesses.clear()
+        entry = (view, now + KEY_CACHE_SECONDS)
+        self._businesses[view["business_id"]] = entry
+        return entry
 
     def employee_by_token_hash(self, token_hash: str) -> Principal | None:
         """The employee a token was issued to, remembered like API keys (for
@@ -111,7 +138,7 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
         replica that revoked it, within that time on the others). Whether the
         employee may still do anything is the staff service's answer, asked
         on every request."""
-        now = time.monotonic()
+        now = clock()
         cached = self._tokens.get(token_hash)
         if cached is not None and cached[1] > now:
             return cached[0]
@@ -130,18 +157,6 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
         for token_hash, (principal, _) in list(self._tokens.items()):
             if principal.employee_id == employee_id:
                 del self._tokens[token_hash]
-
-    def business_settings(self, business_id: str) -> dict[str, Any]:
-        """The business's time zone, currency and tax rate. No route changes
-        them once registered, so they are remembered for the process's life."""
-        settings = self._businesses.get(business_id)
-        if settings is None:
-            found = self.businesses().get(business_id)
-            settings = {k: found[k] for k in ("timezone", "currency", "tax_rate_bp")}
-            if len(self._businesses) >= MAX_CACHED_KEYS:
-                self._businesses.clear()
-            self._businesses[business_id] = settings
-        return dict(settings)
 
     def businesses(self) -> BusinessRecords:
         return BusinessRecords(lambda: self.collections().businesses)
@@ -198,17 +213,12 @@ class BusinessRecords:
         )
 
     def by_key_hash(self, key_hash: str) -> dict[str, Any] | None:
-        found: dict[str, Any] | None = self.collection.find_one(
-            {"key_hash": key_hash}, {"key_hash": 1}
-        )
+        found: dict[str, Any] | None = self.collection.find_one({"key_hash": key_hash})
         return found
 
-    def get(self, business_id: str) -> dict[str, Any]:
-        found = self.collection.find_one({"_id": business_id}, {"key_hash": 0})
-        if found is None:
-            raise NotFoundError(f"business {business_id} does not exist")
-        found["business_id"] = found.pop("_id")
-        return dict(found)
+    def find(self, business_id: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.collection.find_one({"_id": business_id})
+        return found
 
 
 class EmployeeTokens:
@@ -324,13 +334,26 @@ class IdempotencyRecords:
         self.collection.delete_one({"_id": record_id, "state": "in_progress"})
 
 
+class Businesses:
+    """What handlers do with businesses: register one, read one."""
+
+    def __init__(self, store: GatewayStore) -> None:
+        self.store = store
+
+    def register(self, name: str, timezone: str, currency: str, tax_rate_bp: int) -> dict[str, str]:
+        return self.store.businesses().register(name, timezone, currency, tax_rate_bp)
+
+    def get(self, business_id: str) -> dict[str, Any]:
+        return self.store.business(business_id)
+
+
 class BusinessDirectory(DependencyProvider):  # type: ignore[misc]
     """Gives workers the registered businesses."""
 
     store = GatewayStore()
 
-    def get_dependency(self, worker_ctx: Any) -> BusinessRecords:
-        return self.store.businesses()
+    def get_dependency(self, worker_ctx: Any) -> Businesses:
+        return Businesses(self.store)
 
 
 class Tokens(DependencyProvider):  # type: ignore[misc]
@@ -340,12 +363,3 @@ class Tokens(DependencyProvider):  # type: ignore[misc]
 
     def get_dependency(self, worker_ctx: Any) -> EmployeeTokens:
         return self.store.employee_tokens()
-
-
-class BusinessSettings(DependencyProvider):  # type: ignore[misc]
-    """Gives workers ``settings(business_id)``: time zone, currency, tax rate."""
-
-    store = GatewayStore()
-
-    def get_dependency(self, worker_ctx: Any) -> Callable[[str], dict[str, Any]]:
-        return self.store.business_settings

@@ -6,6 +6,7 @@ import hashlib
 
 import pymongo
 
+from gateway import store
 from gateway.credentials import API_KEY_PREFIX
 
 from .conftest import A_BUSINESS, OPERATOR_KEY, assert_error, bearer, register
@@ -104,3 +105,25 @@ def test_without_an_operator_key_configured_nobody_is_operator(start_gateway, ht
     start_gateway(PAWLINE_ADMIN_KEY=None)
     reply = http_session.post("/v1/businesses", json=A_BUSINESS, headers=bearer("None"))
     assert_error(reply, 401, "not_authenticated")
+
+
+def test_the_own_business_read_comes_with_the_key_and_is_at_most_10_s_old(
+    gateway, http_session, mongo_uri, mongo_database, monkeypatch
+):
+    registered = register(http_session)
+    key = bearer(registered["api_key"])
+    assert http_session.get("/v1/business", headers=key).json()["name"] == "Happy Paws"
+    client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
+    try:
+        # a change made behind the gateway's back (no route renames a business yet)
+        client[mongo_database].businesses.update_one(
+            {"_id": registered["business_id"]}, {"$set": {"name": "Happier Paws"}}
+        )
+    finally:
+        client.close()
+    # remembered with the key: no store read per request
+    assert http_session.get("/v1/business", headers=key).json()["name"] == "Happy Paws"
+    # once the key's 10 s are over, both are looked up again
+    real_clock = store.clock
+    monkeypatch.setattr(store, "clock", lambda: real_clock() + store.KEY_CACHE_SECONDS)
+    assert http_session.get("/v1/business", headers=key).json()["name"] == "Happier Paws"
