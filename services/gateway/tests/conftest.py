@@ -29,7 +29,7 @@ def gateway_config(
         **web_config,
         "MONGO_URI": mongo_uri,
         "MONGO_DATABASE": mongo_database,
-        # the embedded store has been seen to stall for seconds late in a full run
+        # margin on a loaded machine
         "MONGO_TIMEOUT": 15,
         "PAWLINE_ADMIN_KEY": OPERATOR_KEY,
         "RPC_TIMEOUT": 1,

@@ -6,7 +6,13 @@
   MongoDB replica set named the same way.
 - ``mongo_database``: the name of a database only this test uses, dropped
   afterwards; ``fresh_mongo_database()`` makes more (one per service of a
-  test that runs several), all dropped afterwards.
+  test that runs several), all dropped afterwards. "Afterwards" is once the
+  test's containers are gone: at the next test's start, or the session's
+  end. SecantusDB deadlocks when a database is dropped while a transaction
+  on it is in flight (the drop holds the store-wide lock waiting for the
+  transaction, which waits for that lock), and fixtures are torn down in an
+  order that can leave a test's relay or processor running while its
+  database fixture finishes.
 - ``http_session``: a requests session on the test container's web port.
 - After each test, the Prometheus collectors its containers registered are
   removed (nameko-prometheus registers per-service metrics globally when a
@@ -54,6 +60,28 @@ def drop_database(name: str) -> None:
         client.close()
 
 
+_PENDING_DROPS: list[str] = []
+
+
+def drop_database_later(name: str) -> None:
+    """Drop ``name`` once the current test is over, containers and all."""
+    _PENDING_DROPS.append(name)
+
+
+def drop_pending_databases() -> None:
+    while _PENDING_DROPS:
+        drop_database(_PENDING_DROPS.pop())
+
+
+@pytest.fixture(autouse=True)
+def _drop_the_databases_of_finished_tests() -> None:
+    drop_pending_databases()
+
+
+def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
+    drop_pending_databases()
+
+
 @pytest.fixture
 def mongo_uri() -> str:
     return mongo_uri_from_env()
@@ -63,7 +91,7 @@ def mongo_uri() -> str:
 def mongo_database() -> Iterator[str]:
     name = fresh_database_name()
     yield name
-    drop_database(name)
+    drop_database_later(name)
 
 
 @pytest.fixture
@@ -76,7 +104,7 @@ def fresh_mongo_database() -> Iterator[Any]:
 
     yield make
     for name in names:
-        drop_database(name)
+        drop_database_later(name)
 
 
 @pytest.fixture

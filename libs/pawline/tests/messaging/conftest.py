@@ -10,7 +10,7 @@ from typing import Any
 import eventlet
 import pytest
 
-from pawline.testing.pytest_plugin import drop_database, fresh_database_name
+from pawline.testing.pytest_plugin import drop_database_later, fresh_database_name
 
 
 @pytest.fixture
@@ -19,9 +19,11 @@ def service_config(
 ) -> Iterator[Callable[[], dict[str, Any]]]:
     """Call it once per service: a config on the test's vhost, with a database of its own.
 
-    The store gets 15 s per call instead of the default 5: the embedded
-    SecantusDB has been seen to stall for over 5 s late in a full run (cause
-    not found yet). Tests of the store-down bound set their own (1 s)."""
+    The store gets 15 s per call instead of the default 5, as margin on a
+    loaded machine. (The long stalls once seen late in full runs were the
+    store deadlocking on a database dropped under a running transaction;
+    databases are now dropped once the test's containers are gone.) Tests of
+    the store-down bound set their own (1 s)."""
     databases: list[str] = []
 
     def make() -> dict[str, Any]:
@@ -35,7 +37,7 @@ def service_config(
 
     yield make
     for name in databases:
-        drop_database(name)
+        drop_database_later(name)  # once the test's containers are gone
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
