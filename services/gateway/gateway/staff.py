@@ -240,6 +240,24 @@ class WorkingWindowsSchema(Schema):
     )
 
 
+class EmployeeWindowsSchema(Schema):
+    employee_id = fields.String(required=True)
+    name = fields.String(required=True)
+    active = fields.Boolean(required=True)
+    windows = fields.List(fields.Nested(WindowViewSchema), required=True)
+
+
+class RosterWindowsSchema(Schema):
+    from_date = fields.String(required=True, data_key="from")
+    to_date = fields.String(required=True, data_key="to")
+    timezone = fields.String(required=True)
+    employees = fields.List(
+        fields.Nested(EmployeeWindowsSchema),
+        required=True,
+        metadata={"description": "active employees in hiring order"},
+    )
+
+
 class CorrectionViewSchema(Schema):
     corrected_at = fields.String(required=True)
     corrected_by = fields.String(required=True)
@@ -512,6 +530,21 @@ class StaffRoutes:
             timezone,
         )
         return {"employee_id": call.path["id"], "timezone": timezone, "windows": windows}
+
+    @route(
+        "GET",
+        "/v1/working-windows",
+        access=BUSINESS_STAFF,
+        query=DateRangeQuery,
+        reply=RosterWindowsSchema,
+    )
+    def roster_windows(self, call: Call) -> Any:
+        """When each employee works over local days ``from``..``to``, as UTC instants."""
+        query = call.query
+        timezone = self.timezone(call)
+        return self.staff(
+            "roster_windows", call.business_id, query["from_date"], query["to_date"], timezone
+        )
 
     @route(
         "PUT",

@@ -90,6 +90,20 @@ def test_an_admin_hires_sets_hours_and_time_off_and_reads_windows_across_dst(
     assert seen["schedules"][0]["timezone"] == "Europe/Paris"
     listed = http_session.get("/v1/employees", headers=bearer(key)).json()["employees"]
     assert [e["employee_id"] for e in listed] == [groomer]
+    # the whole roster's windows, as the appointment book shows them
+    reply = http_session.get(
+        "/v1/working-windows?from=2027-03-26&to=2027-03-30", headers=bearer(key)
+    )
+    assert reply.status_code == 200, reply.text
+    roster = reply.json()
+    assert (roster["from"], roster["to"], roster["timezone"]) == (
+        "2027-03-26",
+        "2027-03-30",
+        "Europe/Paris",
+    )
+    assert roster["employees"] == [
+        {"employee_id": groomer, "name": "Ana Groomer", "active": True, "windows": body["windows"]}
+    ]
 
 
 def test_bad_input_is_named_and_an_unknown_employee_is_404(business, http_session):
@@ -120,6 +134,12 @@ def test_bad_input_is_named_and_an_unknown_employee_is_404(business, http_sessio
     )
     reply = http_session.get("/v1/timesheets?from=2027-03-02&to=2027-03-01", headers=bearer(key))
     assert "to" in assert_error(reply, 400, "invalid_request")["fields"]
+    # found by schemathesis: year 1 overflowed the window arithmetic (a 500)
+    reply = http_session.get(
+        f"/v1/employees/{groomer}/working-windows?from=0001-01-01&to=0001-01-01",
+        headers=bearer(key),
+    )
+    assert "1900" in str(assert_error(reply, 400, "invalid_request")["fields"]["from"])
     reply = http_session.post(
         "/v1/employees", json={"name": "X", "role": "Boss"}, headers=bearer(key)
     )

@@ -40,8 +40,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "reason": "a stranger's correction",
     },
 }
-QUERIES = {"/v1/employees/<id>/working-windows": "?from=2027-01-04&to=2027-01-10",
-           "/v1/timesheets": "?from=2027-01-04&to=2027-01-10"}  # fmt: skip
+A_WEEK = "?from=2027-01-04&to=2027-01-10"
+QUERIES = {r.url: A_WEEK for _, r in ROUTES if r.query_schema is not None}
 
 
 def business_routes():

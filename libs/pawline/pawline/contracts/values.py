@@ -33,7 +33,10 @@ UUID_PATTERN: Final = (
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 INSTANT_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)$"
-DATE_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}$"
+#: Calendar dates from 1900 to 2999: wide enough for any booking, payroll or
+#: vaccination, and far from the ends of Python's dates (converting
+#: 0001-01-01 local time to UTC overflows).
+DATE_PATTERN: Final = r"^(19|2\d)\d{2}-\d{2}-\d{2}$"
 CLOCK_TIME_PATTERN: Final = r"^([01]\d|2[0-3]):[0-5]\d$"
 END_OF_DAY: Final = "24:00"
 CURRENCY_PATTERN: Final = r"^[A-Z]{3}$"
@@ -121,7 +124,7 @@ class IsoDate(fields.String):
     """A calendar date, ISO 8601 ``YYYY-MM-DD``; loads as given."""
 
     default_error_messages = {  # noqa: RUF012
-        "invalid": "Not a valid date: use ISO 8601, e.g. 2027-03-31.",
+        "invalid": "Not a valid date from 1900 to 2999: use ISO 8601, e.g. 2027-03-31.",
     }
 
     def __init__(self, *, metadata: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
