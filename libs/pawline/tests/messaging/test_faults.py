@@ -159,6 +159,12 @@ def test_a_relay_dying_between_publish_and_checkpoint_loses_and_repeats_nothing(
     payroll.start()
     relay = get_extension(crashing, EventSourced).relay
     assert relay is not None
+    wait_for(lambda: relay.lease.held, what="the first replica's lease")
+    # another replica on the same store, running beside it as deployed: it
+    # waits for the lease
+    standby = container_factory(StaffService, staff_config)
+    standby.start()
+    standby_relay = get_extension(standby, EventSourced).relay
 
     crashed_at: list[float] = []
     save_checkpoint = relay._save_checkpoint
@@ -176,10 +182,8 @@ def test_a_relay_dying_between_publish_and_checkpoint_loses_and_repeats_nothing(
     relay._save_checkpoint = die_before_checkpointing
     written = hire_directly(crashing, [f"employee {i}" for i in range(50)])
     wait_for(lambda: crashed_at, what="the relay to die")
+    assert not standby_relay.lease.held
 
-    standby = container_factory(StaffService, staff_config)  # another replica, same store
-    standby.start()
-    standby_relay = get_extension(standby, EventSourced).relay
     taken_over = wait_for(
         lambda: standby_relay.checkpoint()[0] >= 1 and time.monotonic(), what="the takeover"
     )
