@@ -209,6 +209,9 @@ def delete_test_vhosts(seen_before: set[str]) -> None:
 # --- the store ----------------------------------------------------------------
 
 
+STORE_DISCARDED = "PAWLINE_TEST_STORE_DISCARDED"
+
+
 @contextlib.contextmanager
 def throwaway_store() -> Iterator[str]:
     """MONGO_URI if set, else an embedded store on a free port for this run."""
@@ -430,8 +433,13 @@ def test(extra_args: list[str]) -> int:
     shutil.rmtree(reports, ignore_errors=True)
     reports.mkdir(parents=True)
     failed_suites = []
+    discarded = not os.environ.get("MONGO_URI")
     with throwaway_store() as uri:
         env = {**os.environ, "MONGO_URI": uri, "AMQP_URI": amqp_uri()}
+        if discarded:
+            # the run's own store is deleted afterwards: tests need not drop
+            # their databases (pawline.testing.pytest_plugin)
+            env[STORE_DISCARDED] = "1"
         for suite in suites():
             name = suite.relative_to(ROOT).as_posix().replace("/", ".")
             say(f"running {suite.relative_to(ROOT)}")

@@ -4,15 +4,18 @@
   service runs patched. nameko 2.14 no longer does it for pytest.
 - ``mongo_uri``: the store ``make test`` started (``MONGO_URI``), or a real
   MongoDB replica set named the same way.
-- ``mongo_database``: the name of a database only this test uses, dropped
-  afterwards; ``fresh_mongo_database()`` makes more (one per service of a
-  test that runs several), all dropped afterwards. "Afterwards" is once the
-  test's containers are gone: at the next test's start, or the session's
-  end. SecantusDB deadlocks when a database is dropped while a transaction
-  on it is in flight (the drop holds the store-wide lock waiting for the
-  transaction, which waits for that lock), and fixtures are torn down in an
-  order that can leave a test's relay or processor running while its
-  database fixture finishes.
+- ``mongo_database``: the name of a database only this test uses;
+  ``fresh_mongo_database()`` makes more (one per service of a test that runs
+  several). They are dropped when the session ends, not after each test,
+  and not at all when ``PAWLINE_TEST_STORE_DISCARDED=1`` (``make test``
+  sets it for the store it starts and deletes). SecantusDB stalls the whole
+  store when a database is dropped while a transaction on it is in flight
+  (the drop holds the store-wide lock waiting for the transaction, which
+  waits for that lock, until the transaction expires). nameko's
+  ``container_factory`` kills containers, which can leave a relay's or a
+  processor's transaction open on the server; a drop during the run then
+  stalled every later test's store calls for seconds. 500 databases alive
+  at once were measured not to slow the store down.
 - ``http_session``: a requests session on the test container's web port.
 - After each test, the Prometheus collectors its containers registered are
   removed (nameko-prometheus registers per-service metrics globally when a
@@ -63,23 +66,30 @@ def drop_database(name: str) -> None:
 _PENDING_DROPS: list[str] = []
 
 
+STORE_DISCARDED = "PAWLINE_TEST_STORE_DISCARDED"
+
+
 def drop_database_later(name: str) -> None:
-    """Drop ``name`` once the current test is over, containers and all."""
+    """Drop ``name`` when the session ends (see above why not sooner)."""
     _PENDING_DROPS.append(name)
 
 
 def drop_pending_databases() -> None:
+    from pymongo.errors import PyMongoError  # noqa: PLC0415  (once eventlet has patched)
+
     while _PENDING_DROPS:
-        drop_database(_PENDING_DROPS.pop())
-
-
-@pytest.fixture(autouse=True)
-def _drop_the_databases_of_finished_tests() -> None:
-    drop_pending_databases()
+        name = _PENDING_DROPS.pop()
+        try:
+            drop_database(name)
+        except PyMongoError as e:
+            warnings.warn(f"could not drop test database {name}: {e}", stacklevel=1)
 
 
 def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
-    drop_pending_databases()
+    if os.environ.get(STORE_DISCARDED) == "1":
+        _PENDING_DROPS.clear()  # the whole store goes
+    else:
+        drop_pending_databases()
 
 
 @pytest.fixture

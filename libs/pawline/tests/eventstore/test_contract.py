@@ -33,7 +33,7 @@ from pawline.eventstore.mongo import (
     MongoTrackingRecorder,
 )
 from pawline.testing.pytest_plugin import (
-    drop_database,
+    drop_database_later,
     fresh_database_name,
     mongo_uri_from_env,
 )
@@ -52,7 +52,7 @@ class WithFreshDatabase:
     def tearDown(self) -> None:
         super().tearDown()  # type: ignore[misc]
         self.datastore.close()
-        drop_database(self.database_name)
+        drop_database_later(self.database_name)
 
 
 class TestMongoAggregateRecorder(WithFreshDatabase, AggregateRecorderTestCase):
@@ -132,7 +132,7 @@ class TestMongoInfrastructureFactory(InfrastructureFactoryTestCase[MongoFactory]
 
     def tearDown(self) -> None:
         super().tearDown()
-        drop_database(self.database_name)
+        drop_database_later(self.database_name)
 
 
 del AggregateRecorderTestCase

@@ -22,7 +22,7 @@ def service_config(
     The store gets 15 s per call instead of the default 5, as margin on a
     loaded machine. (The long stalls once seen late in full runs were the
     store deadlocking on a database dropped under a running transaction;
-    databases are now dropped once the test's containers are gone.) Tests of
+    databases are now dropped when the session ends.) Tests of
     the store-down bound set their own (1 s)."""
     databases: list[str] = []
 
@@ -37,7 +37,7 @@ def service_config(
 
     yield make
     for name in databases:
-        drop_database_later(name)  # once the test's containers are gone
+        drop_database_later(name)  # when the session ends
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
