@@ -25,8 +25,15 @@ from gateway.credentials import BUSINESS_ADMIN, BUSINESS_STAFF, Principal
 from gateway.errors import RefusedByRuleError
 from gateway.routing import Call, route
 from gateway.store import Businesses, EmployeeTokens, Tokens
-from pawline.contracts.staff import FEATURES, ROLES, WeeklySlotSchema
-from pawline.contracts.values import IsoDate, choice, email, id_list, instant, text
+from pawline.contracts.staff import (
+    FEATURES,
+    ROLES,
+    ServiceLimitationsRequestSchema,
+    TimeOffRequestSchema,
+    TimeWindowSchema,
+    WeeklySlotSchema,
+)
+from pawline.contracts.values import IsoDate, choice, email, instant, text
 
 MAX_RANGE_DAYS = 366
 NOT_FOUND = (404,)
@@ -70,22 +77,6 @@ class ScheduleSchema(Body):
         load_default=None,
         metadata={"description": "first local day it applies; today if left out"},
     )
-
-
-class WindowSchema(Body):
-    starts_at = instant()
-    ends_at = instant()
-
-
-class TimeOffSchema(WindowSchema):
-    reason = text(optional=True)
-
-
-class ServiceLimitationsSchema(Body):
-    """The services and categories the employee may perform (both empty: all)."""
-
-    service_ids = id_list()
-    category_ids = id_list()
 
 
 class PermissionsSchema(Body):
@@ -476,7 +467,7 @@ class StaffRoutes:
         "/v1/employees/<id>/time-off",
         access=BUSINESS_STAFF,
         feature="schedules.edit",
-        body=TimeOffSchema,
+        body=TimeOffRequestSchema,
         reply=TimeOffAddedSchema,
         status=201,
         errors=CHANGES,
@@ -498,7 +489,7 @@ class StaffRoutes:
         "/v1/employees/<id>/extra-shifts",
         access=BUSINESS_STAFF,
         feature="schedules.edit",
-        body=WindowSchema,
+        body=TimeWindowSchema,
         reply=ExtraShiftAddedSchema,
         status=201,
         errors=CHANGES,
@@ -551,7 +542,7 @@ class StaffRoutes:
         "/v1/employees/<id>/service-limitations",
         access=BUSINESS_STAFF,
         feature="schedules.edit",
-        body=ServiceLimitationsSchema,
+        body=ServiceLimitationsRequestSchema,
         reply=EmployeeRefSchema,
         errors=CHANGES,
     )

@@ -15,13 +15,18 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from pawline.contracts.staff import ROLES, WeeklySlotSchema
+from pawline.contracts.staff import (
+    ROLES,
+    ServiceLimitationsRequestSchema,
+    TimeOffRequestSchema,
+    TimeWindowSchema,
+    WeeklySlotSchema,
+)
 from pawline.contracts.values import (
     IsoDate,
     TimeZoneName,
     email,
     entity_id,
-    id_list,
     instant,
     text,
     text_list,
@@ -52,18 +57,9 @@ class ScheduleSchema(CommandSchema):
     effective_from = IsoDate(allow_none=True, load_default=None)
 
 
-class WindowSchema(CommandSchema):
-    starts_at = instant()
-    ends_at = instant()
-
-
-class TimeOffSchema(WindowSchema):
-    reason = text(optional=True)
-
-
-class ServiceLimitationsSchema(CommandSchema):
-    service_ids = id_list()
-    category_ids = id_list()
+WindowSchema = TimeWindowSchema
+TimeOffSchema = TimeOffRequestSchema
+ServiceLimitationsSchema = ServiceLimitationsRequestSchema
 
 
 class PermissionsSchema(CommandSchema):

@@ -85,6 +85,31 @@ class WeeklySlotSchema(PartSchema):
             raise ValidationError("Must be after start.", "end")
 
 
+# Parts of the staff service's commands, shared by its RPC and the gateway's
+# routes (one shape for what a caller sends either way).
+
+
+class TimeWindowSchema(PartSchema):
+    """A span between two UTC instants (the staff service refuses one that
+    does not end after it starts)."""
+
+    starts_at = instant()
+    ends_at = instant()
+
+
+class TimeOffRequestSchema(TimeWindowSchema):
+    """Time off to add: a span, and why."""
+
+    reason = text(optional=True)
+
+
+class ServiceLimitationsRequestSchema(PartSchema):
+    """The services and categories an employee may perform (both empty: all)."""
+
+    service_ids = id_list()
+    category_ids = id_list()
+
+
 class EmployeeScheduleSetSchema(_StaffEventSchema):
     """An employee's weekly working hours were set, from a given day on."""
 
