@@ -19,7 +19,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pymongo
 from nameko.extensions import DependencyProvider, SharedExtension
@@ -37,8 +37,32 @@ STALE_IN_PROGRESS = timedelta(seconds=60)
 KEY_CACHE_SECONDS = 10.0
 clock = time.monotonic  # what the caches' expiry is measured by (tests move it on)
 MAX_CACHED_KEYS = 10_000
+V = TypeVar("V")
 MAX_SLUG = 48
 SLUG_ATTEMPTS = 5
+
+
+class Remembered(Generic[V]):
+    """Values kept in memory for KEY_CACHE_SECONDS after they were put, at
+    most MAX_CACHED_KEYS of them (all are forgotten when that is reached)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[V, float]] = {}
+
+    def get(self, key: str) -> V | None:
+        entry = self.entries.get(key)
+        return entry[0] if entry is not None and entry[1] > clock() else None
+
+    def put(self, key: str, value: V) -> V:
+        if len(self.entries) >= MAX_CACHED_KEYS:
+            self.entries.clear()
+        self.entries[key] = (value, clock() + KEY_CACHE_SECONDS)
+        return value
+
+    def forget(self, which: Callable[[V], bool]) -> None:
+        for key, (value, _) in list(self.entries.items()):
+            if which(value):
+                del self.entries[key]
 
 
 class GatewayStore(SharedExtension):  # type: ignore[misc]
@@ -50,9 +74,9 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
         self.database: Any = None
         self.timeout = 5.0
         self._indexed = False
-        self._keys: dict[str, tuple[dict[str, Any], float]] = {}
-        self._tokens: dict[str, tuple[Principal, float]] = {}
-        self._businesses: dict[str, tuple[dict[str, Any], float]] = {}
+        self._keys: Remembered[dict[str, Any]] = Remembered()
+        self._tokens: Remembered[Principal] = Remembered()
+        self._businesses: Remembered[dict[str, Any]] = Remembered()
 
     def setup(self) -> None:
         config = self.container.config
@@ -97,16 +121,12 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
         comes with it (revoking a key, when it comes, takes effect within
         that time). Unknown keys are never remembered, so a new key works at
         once."""
-        now = clock()
-        cached = self._keys.get(key_hash)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        found = self.businesses().by_key_hash(key_hash)
-        if found is not None:
-            if len(self._keys) >= MAX_CACHED_KEYS:
-                self._keys.clear()
-            self._keys[key_hash] = (found, now + KEY_CACHE_SECONDS)
-            self._remember(found, now)
+        found = self._keys.get(key_hash)
+        if found is None:
+            found = self.businesses().by_key_hash(key_hash)
+            if found is not None:
+                self._keys.put(key_hash, found)
+                self._remember(found)
         return found
 
     def business(self, business_id: str) -> dict[str, Any]:
@@ -114,23 +134,18 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
         KEY_CACHE_SECONDS after its key or itself was looked up, from memory
         (its time zone, currency and tax rate never change; a change of name,
         when a route allows it, shows within that time on other replicas)."""
-        now = clock()
-        cached = self._businesses.get(business_id)
-        if cached is None or cached[1] <= now:
+        view = self._businesses.get(business_id)
+        if view is None:
             found = self.businesses().find(business_id)
             if found is None:
                 raise NotFoundError(f"business {business_id} does not exist")
-            cached = self._remember(found, now)
-        return dict(cached[0])
+            view = self._remember(found)
+        return dict(view)
 
-    def _remember(self, document: dict[str, Any], now: float) -> tuple[dict[str, Any], float]:
+    def _remember(self, document: dict[str, Any]) -> dict[str, Any]:
         view = {k: v for k, v in document.items() if k not in ("_id", "key_hash")}
         view["business_id"] = str(document["_id"])
-        if len(self._businesses) >= MAX_CACHED_KEYS:
-            self._businesses.clear()
-        entry = (view, now + KEY_CACHE_SECONDS)
-        self._businesses[view["business_id"]] = entry
-        return entry
+        return self._businesses.put(view["business_id"], view)
 
     def employee_by_token_hash(self, token_hash: str) -> Principal | None:
         """The employee a token was issued to, remembered like API keys (for
@@ -138,25 +153,21 @@ class GatewayStore(SharedExtension):  # type: ignore[misc]
         replica that revoked it, within that time on the others). Whether the
         employee may still do anything is the staff service's answer, asked
         on every request."""
-        now = clock()
-        cached = self._tokens.get(token_hash)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        found = self.employee_tokens().by_hash(token_hash)
-        if found is None:
-            return None
-        principal = Principal(
-            "employee", business_id=found["business_id"], employee_id=found["employee_id"]
-        )
-        if len(self._tokens) >= MAX_CACHED_KEYS:
-            self._tokens.clear()
-        self._tokens[token_hash] = (principal, now + KEY_CACHE_SECONDS)
+        principal = self._tokens.get(token_hash)
+        if principal is None:
+            found = self.employee_tokens().by_hash(token_hash)
+            if found is None:
+                return None
+            principal = self._tokens.put(
+                token_hash,
+                Principal(
+                    "employee", business_id=found["business_id"], employee_id=found["employee_id"]
+                ),
+            )
         return principal
 
     def forget_tokens(self, employee_id: str) -> None:
-        for token_hash, (principal, _) in list(self._tokens.items()):
-            if principal.employee_id == employee_id:
-                del self._tokens[token_hash]
+        self._tokens.forget(lambda principal: principal.employee_id == employee_id)
 
     def businesses(self) -> BusinessRecords:
         return BusinessRecords(lambda: self.collections().businesses)
