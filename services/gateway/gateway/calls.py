@@ -22,7 +22,7 @@ from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import MethodProxy, ReplyListener
 
 from gateway.credentials import Principal
-from gateway.errors import NotAllowedError, NotAuthenticatedError, UnavailableError
+from gateway.errors import ApiError, NotAllowedError, NotAuthenticatedError, UnavailableError
 from gateway.store import GatewayStore
 from pawline.errors import EmployeeNotFoundError
 from pawline.nameko.eventsourced import CORRELATION_KEY
@@ -184,40 +184,27 @@ class EmployeeCheck(SharedExtension):  # type: ignore[misc]
             entrypoint,
             data={CORRELATION_KEY: getattr(request, "request_id", None)},
         )
+        args: tuple[Any, ...]
+        if feature is None:
+            method, args = "is_active", (business_id, employee_id)
+            refusal: ApiError = NotAuthenticatedError(
+                f"employee {employee_id} is deactivated: their tokens no longer work"
+            )
+        else:
+            method, args = "is_allowed", (business_id, employee_id, feature)
+            refusal = NotAllowedError(
+                f"this needs the permission {feature!r}, which employee {employee_id} "
+                "does not have (their role lacks it, it is denied to them, "
+                "or they are deactivated)"
+            )
         timeout = rpc_timeout(self.container.config)
         try:
-            if feature is None:
-                if not call_service(
-                    context,
-                    self.reply_listener,
-                    timeout,
-                    "staff",
-                    "is_active",
-                    business_id,
-                    employee_id,
-                ):
-                    raise NotAuthenticatedError(
-                        f"employee {employee_id} is deactivated: their tokens no longer work"
-                    )
-                return
-            if not call_service(
-                context,
-                self.reply_listener,
-                timeout,
-                "staff",
-                "is_allowed",
-                business_id,
-                employee_id,
-                feature,
-            ):
-                raise NotAllowedError(
-                    f"this needs the permission {feature!r}, which employee {employee_id} "
-                    "does not have (their role lacks it, it is denied to them, "
-                    "or they are deactivated)"
-                )
+            answer = call_service(context, self.reply_listener, timeout, "staff", method, *args)
         except EmployeeNotFoundError:
             msg = "that token's employee does not exist in the staff service"
             raise NotAuthenticatedError(msg) from None
         except UnknownService:
             msg = "the staff service, which checks employee tokens, is not running"
             raise UnavailableError(msg) from None
+        if not answer:
+            raise refusal
