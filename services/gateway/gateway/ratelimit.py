@@ -65,7 +65,9 @@ class GreenMemoryStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidin
         return ValueError
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        now = time.time()
+        return self._incr(key, expiry, amount, time.time())
+
+    def _incr(self, key: str, expiry: float, amount: int, now: float) -> int:
         if now >= self.next_sweep:
             self.sweep(now)
         if self.expirations.get(key, 0.0) <= now:
@@ -81,7 +83,10 @@ class GreenMemoryStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidin
         return self.counts[key]
 
     def get(self, key: str) -> int:
-        if self.expirations.get(key, 0.0) <= time.time():
+        return self._count(key, time.time())
+
+    def _count(self, key: str, now: float) -> int:
+        if self.expirations.get(key, 0.0) <= now:
             return 0
         return self.counts.get(key, 0)
 
@@ -110,21 +115,26 @@ class GreenMemoryStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidin
     def acquire_sliding_window_entry(
         self, key: str, limit: int, expiry: int, amount: int = 1
     ) -> bool:
-        previous, previous_ttl, current, _ = self.get_sliding_window(key, expiry)
+        now = time.time()  # one reading: the counts and the counter hit are of one window
+        (previous, previous_ttl, current, _), current_key = self._window(key, expiry, now)
         # the previous window counts for the share of it still inside the sliding window
         if math.floor(previous * previous_ttl / expiry + current) + amount > limit:
             return False
-        self.incr(self.sliding_window_keys(key, expiry, time.time())[1], 2 * expiry, amount)
+        self._incr(current_key, 2 * expiry, amount, now)
         return True
 
     def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
         """(previous window's count, its time left in the sliding window,
         current window's count, the current counter's time to live)."""
-        now = time.time()
+        return self._window(key, expiry, time.time())[0]
+
+    def _window(
+        self, key: str, expiry: int, now: float
+    ) -> tuple[tuple[int, float, int, float], str]:
         previous_key, current_key = self.sliding_window_keys(key, expiry, now)
-        previous, current = self.get(previous_key), self.get(current_key)
+        previous, current = self._count(previous_key, now), self._count(current_key, now)
         left = expiry - now % expiry
-        return previous, (left if previous else 0.0), current, left + expiry
+        return (previous, (left if previous else 0.0), current, left + expiry), current_key
 
     def clear_sliding_window(self, key: str, expiry: int) -> None:
         for window_key in self.sliding_window_keys(key, expiry, time.time()):
