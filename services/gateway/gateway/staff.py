@@ -128,10 +128,6 @@ class TimesheetQuery(DateRangeQuery):
 # Replies.
 
 
-class EmployeeCreatedSchema(Schema):
-    employee_id = fields.String(required=True)
-
-
 class EmployeeRefSchema(Schema):
     employee_id = fields.String(required=True)
 
@@ -172,17 +168,18 @@ class ScheduleViewSchema(Schema):
     weekly = fields.List(fields.Nested(WeeklySlotSchema), required=True)
 
 
-class TimeOffViewSchema(Schema):
-    time_off_id = fields.String(required=True)
+class WindowViewSchema(Schema):
     starts_at = fields.String(required=True)
     ends_at = fields.String(required=True)
+
+
+class TimeOffViewSchema(WindowViewSchema):
+    time_off_id = fields.String(required=True)
     reason = fields.String(allow_none=True)
 
 
-class ShiftViewSchema(Schema):
+class ShiftViewSchema(WindowViewSchema):
     shift_id = fields.String(required=True)
-    starts_at = fields.String(required=True)
-    ends_at = fields.String(required=True)
 
 
 class OpenEntrySchema(Schema):
@@ -214,11 +211,6 @@ class EmployeeSchema(Schema):
 
 class EmployeeListSchema(Schema):
     employees = fields.List(fields.Nested(EmployeeSchema), required=True)
-
-
-class WindowViewSchema(Schema):
-    starts_at = fields.String(required=True)
-    ends_at = fields.String(required=True)
 
 
 class WorkingWindowsSchema(Schema):
@@ -357,7 +349,7 @@ class StaffRoutes:
         access=BUSINESS_STAFF,
         feature="settings.edit",
         body=HireSchema,
-        reply=EmployeeCreatedSchema,
+        reply=EmployeeRefSchema,
         status=201,
         errors=CHANGES,
     )
