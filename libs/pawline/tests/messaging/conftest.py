@@ -4,40 +4,35 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import eventlet
 import pytest
 
-from pawline.testing.pytest_plugin import drop_database_later, fresh_database_name
-
 
 @pytest.fixture
 def service_config(
-    rabbit_config: dict[str, Any], mongo_uri: str
-) -> Iterator[Callable[[], dict[str, Any]]]:
-    """Call it once per service: a config on the test's vhost, with a database of its own.
+    rabbit_config: dict[str, Any], mongo_uri: str, fresh_mongo_database: Callable[[], str]
+) -> Callable[[], dict[str, Any]]:
+    """Call it once per service: a config on the test's vhost, with a database
+    of its own (the plugin's ``fresh_mongo_database``).
 
     The store gets 15 s per call instead of the default 5, as margin on a
     loaded machine. (The long stalls once seen late in full runs were the
     store deadlocking on a database dropped under a running transaction;
     databases are now dropped when the session ends.) Tests of
     the store-down bound set their own (1 s)."""
-    databases: list[str] = []
 
     def make() -> dict[str, Any]:
-        databases.append(fresh_database_name())
         return {
             **rabbit_config,
             "MONGO_URI": mongo_uri,
-            "MONGO_DATABASE": databases[-1],
+            "MONGO_DATABASE": fresh_mongo_database(),
             "MONGO_TIMEOUT": 15,
         }
 
-    yield make
-    for name in databases:
-        drop_database_later(name)  # when the session ends
+    return make
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
